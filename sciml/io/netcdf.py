@@ -1,0 +1,381 @@
+"""The lineage contract: how every result of the pipeline is written, read and traced.
+
+Every NetCDF output is written by :func:`write_dataset`, which
+
+* requires CF-style ``units`` and ``long_name`` on every data variable and coordinate
+  (``units = "1"`` for dimensionless; text variables need only ``long_name``);
+* sets the global attributes ``Conventions``, ``title``, ``history``, ``source``, ``date_created``;
+* stores the provenance record as JSON in the global attribute ``sciml_provenance``: producing rule,
+  inputs with sha256, code digest, parameters, seed, package versions, git commit and dirty flag, time,
+  and attached side files (e.g. network weights) with their sha256;
+* writes atomically (temporary file in the same folder, fsync, rename): a failure never leaves a
+  partial file behind. Apart from time stamps the bytes written are deterministic.
+
+``SOURCE_DATE_EPOCH`` (seconds), when set, fixes the recorded time for reproducible builds.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import functools
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from sciml.errors import InputError
+
+PROVENANCE_ATTR = "sciml_provenance"
+CONVENTIONS = "CF-1.10"
+REQUIRED_GLOBAL_ATTRS = ("Conventions", "title", "history", "source", "date_created", PROVENANCE_ATTR)
+PROVENANCE_KEYS = (
+    "rule",
+    "inputs",
+    "params",
+    "seed",
+    "sciml_version",
+    "git_commit",
+    "git_dirty",
+    "versions",
+    "created",
+)
+
+
+class LineageError(ValueError):
+    """A dataset or file does not satisfy the lineage contract."""
+
+
+def sha256(path: str | os.PathLike) -> str:
+    """Hex sha256 digest of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def digest_files(paths: Iterable[str | os.PathLike]) -> str:
+    """One sha256 over several files (names relative to their common parent, then bytes), order-free."""
+    h = hashlib.sha256()
+    for p in sorted(str(p) for p in paths):
+        h.update(Path(p).name.encode())
+        h.update(sha256(p).encode())
+    return h.hexdigest()
+
+
+def now_utc() -> str:
+    """ISO-8601 UTC time stamp, honouring ``SOURCE_DATE_EPOCH``."""
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    t = _dt.datetime.fromtimestamp(int(epoch), _dt.timezone.utc) if epoch else _dt.datetime.now(_dt.timezone.utc)
+    return t.replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@functools.cache
+def git_state(start: str | None = None) -> tuple[str, bool]:
+    """(commit, dirty) of the git checkout holding the sciml sources, or ("unknown", False)."""
+    root = start or str(Path(__file__).resolve().parents[2])
+    try:
+        commit = subprocess.run(
+            ["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "-C", root, "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True, text=True, timeout=10, check=True,
+        ).stdout.strip()
+        return commit, bool(status)
+    except (OSError, subprocess.SubprocessError):
+        return "unknown", False
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and of the numerical stack recorded in every provenance record."""
+    import netCDF4
+    import scipy
+    import torch
+
+    import sciml
+
+    return {
+        "python": platform.python_version(),
+        "sciml": sciml.__version__,
+        "numpy": np.__version__,
+        "scipy": scipy.__version__,
+        "xarray": xr.__version__,
+        "netCDF4": netCDF4.__version__,
+        "torch": torch.__version__,
+    }
+
+
+def _jsonable(obj: Any) -> Any:
+    """Convert params (snakemake Namedlists, numpy scalars, paths) to plain JSON types, keys sorted."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in sorted(obj.items(), key=lambda kv: str(kv[0]))}
+    if isinstance(obj, (list, tuple)):
+        return [_jsonable(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (str, int, float, bool)) or obj is None:
+        return obj
+    return str(obj)
+
+
+def file_record(path: str | os.PathLike, role: str = "data") -> dict[str, str]:
+    """Provenance entry of one file: path, sha256 and role (``data`` or ``attachment``)."""
+    return {"path": str(path), "sha256": sha256(path), "role": role}
+
+
+def build_provenance(
+    *,
+    rule: str,
+    inputs: Iterable[str | os.PathLike] = (),
+    code: Iterable[str | os.PathLike] = (),
+    params: Mapping[str, Any] | None = None,
+    seed: int | None = None,
+    attachments: Iterable[str | os.PathLike] = (),
+) -> dict[str, Any]:
+    """Assemble the provenance record (see module docstring) for a result produced by ``rule``."""
+    commit, dirty = git_state()
+    code = list(code)
+    return {
+        "rule": rule,
+        "inputs": [file_record(p) for p in inputs],
+        "code": {"files": len(code), "sha256": digest_files(code) if code else None},
+        "attachments": [file_record(p, "attachment") for p in attachments],
+        "params": _jsonable(params or {}),
+        "seed": None if seed is None else int(seed),
+        "sciml_version": package_versions()["sciml"],
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "versions": package_versions(),
+        "created": now_utc(),
+    }
+
+
+def check_cf_attributes(ds: xr.Dataset) -> list[str]:
+    """Names of variables/coordinates lacking ``units`` or ``long_name`` (text needs only long_name)."""
+    problems = []
+    for name, var in list(ds.data_vars.items()) + list(ds.coords.items()):
+        numeric = np.issubdtype(var.dtype, np.number) or np.issubdtype(var.dtype, np.datetime64)
+        numeric = numeric or var.dtype == bool
+        if "long_name" not in var.attrs:
+            problems.append(f"{name}: missing long_name")
+        if numeric and "units" not in var.attrs and "units" not in var.encoding:
+            problems.append(f"{name}: missing units")
+    return problems
+
+
+def _encoding(ds: xr.Dataset) -> dict[str, dict[str, Any]]:
+    enc: dict[str, dict[str, Any]] = {}
+    for name, var in ds.variables.items():
+        if np.issubdtype(var.dtype, np.floating) or np.issubdtype(var.dtype, np.integer):
+            if var.ndim > 0 and var.size > 16:
+                enc[name] = {"zlib": True, "complevel": 4, "shuffle": True}
+            if np.issubdtype(var.dtype, np.floating) and "_FillValue" not in var.encoding:
+                enc.setdefault(name, {})["_FillValue"] = None
+    return enc
+
+
+def write_dataset(
+    ds: xr.Dataset,
+    path: str | os.PathLike,
+    *,
+    title: str,
+    provenance: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``ds`` to ``path`` under the lineage contract, atomically; return the path.
+
+    Raises :class:`LineageError` if a variable lacks CF attributes. ``provenance`` defaults to a record
+    for an interactive call (rule ``interactive``, no inputs).
+    """
+    problems = check_cf_attributes(ds)
+    if problems:
+        raise LineageError(f"{path}: dataset violates the CF contract: " + "; ".join(problems))
+    prov = dict(provenance) if provenance is not None else build_provenance(rule="interactive")
+    out = ds.copy()
+    created = prov.get("created") or now_utc()
+    history = f"{created} sciml {prov.get('sciml_version', '')} rule {prov.get('rule', '?')}"
+    out.attrs = {
+        **{k: v for k, v in ds.attrs.items() if k not in REQUIRED_GLOBAL_ATTRS},
+        "Conventions": CONVENTIONS,
+        "title": title,
+        "history": history,
+        "source": f"sciml {prov.get('sciml_version', '')} (rule {prov.get('rule', '?')})",
+        "date_created": created,
+        PROVENANCE_ATTR: json.dumps(prov, sort_keys=True),
+    }
+    for name, value in list(out.attrs.items()):
+        if isinstance(value, bool):
+            out.attrs[name] = int(value)
+        elif isinstance(value, (dict, list, tuple)) and not _is_numeric_list(value):
+            out.attrs[name] = json.dumps(_jsonable(value), sort_keys=True)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        out.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=_encoding(out))
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def _is_numeric_list(value: Any) -> bool:
+    return isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) for v in value) and len(value) > 0
+
+
+def read_dataset(path: str | os.PathLike, *, required: Sequence[str] = ()) -> xr.Dataset:
+    """Load a NetCDF file fully into memory; :class:`InputError` naming the file if absent, corrupt or
+    lacking one of the ``required`` variables."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    try:
+        with xr.open_dataset(path, engine="netcdf4") as ds:
+            ds = ds.load()
+    except Exception as exc:  # netCDF4 raises OSError/RuntimeError/ValueError for damaged files
+        raise InputError(f"{path}: not a readable NetCDF file ({type(exc).__name__}: {exc})") from exc
+    missing = [v for v in required if v not in ds.variables]
+    if missing:
+        raise InputError(f"{path}: missing required variable(s) {missing}; present: {sorted(ds.variables)}")
+    return ds
+
+
+def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
+    """The provenance record of a result file (NetCDF global attribute or PNG text chunk)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    if path.suffix.lower() == ".png":
+        from PIL import Image
+
+        with Image.open(path) as im:
+            raw = im.text.get(PROVENANCE_ATTR)
+    else:
+        try:
+            import netCDF4
+
+            with netCDF4.Dataset(path) as nc:
+                raw = nc.getncattr(PROVENANCE_ATTR) if PROVENANCE_ATTR in nc.ncattrs() else None
+        except OSError as exc:
+            raise InputError(f"{path}: not a readable NetCDF file ({exc})") from exc
+    if raw is None:
+        raise LineageError(f"{path}: no provenance record (attribute {PROVENANCE_ATTR!r})")
+    try:
+        return json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise LineageError(f"{path}: provenance record is not valid JSON ({exc})") from exc
+
+
+def lineage_tree(path: str | os.PathLike, *, _seen: set[str] | None = None) -> dict[str, Any]:
+    """Upstream tree of a result: each node holds the file, its rule, and its inputs' nodes.
+
+    Inputs whose current sha256 differs from the recorded one are flagged ``status = "changed"``;
+    vanished inputs ``"missing"``. Raw inputs (no provenance record) are leaves.
+    """
+    seen = _seen if _seen is not None else set()
+    path = Path(path)
+    node: dict[str, Any] = {"path": str(path), "rule": None, "status": "ok", "inputs": []}
+    try:
+        prov = read_provenance(path)
+    except (LineageError, InputError, OSError):
+        node["rule"] = "(raw input)"
+        return node
+    node["rule"] = prov.get("rule")
+    node["created"] = prov.get("created")
+    key = str(path.resolve())
+    if key in seen:
+        return node
+    seen.add(key)
+    for rec in prov.get("inputs", []) + prov.get("attachments", []):
+        child_path = Path(rec["path"])
+        if not child_path.exists():
+            child = {"path": rec["path"], "rule": None, "status": "missing", "inputs": []}
+        else:
+            child = lineage_tree(child_path, _seen=seen)
+            if sha256(child_path) != rec.get("sha256"):
+                child["status"] = "changed"
+        child["role"] = rec.get("role", "data")
+        node["inputs"].append(child)
+    return node
+
+
+def format_tree(node: Mapping[str, Any], prefix: str = "") -> str:
+    """Render :func:`lineage_tree` output as an indented text tree; flags changed/missing inputs."""
+    flag = {"ok": "", "changed": "  [CHECKSUM CHANGED]", "missing": "  [MISSING]"}[node.get("status", "ok")]
+    role = " (attachment)" if node.get("role") == "attachment" else ""
+    lines = [f"{node['path']}  <- {node.get('rule') or '?'}{role}{flag}"]
+    kids = node.get("inputs", [])
+    for i, child in enumerate(kids):
+        last = i == len(kids) - 1
+        sub = format_tree(child).splitlines()
+        lines.append(("└── " if last else "├── ") + sub[0])
+        lines.extend(("    " if last else "│   ") + s for s in sub[1:])
+    return "\n".join(prefix + s for s in lines)
+
+
+def tree_has_problems(node: Mapping[str, Any]) -> bool:
+    """True if any node of a lineage tree is changed or missing."""
+    return node.get("status", "ok") != "ok" or any(tree_has_problems(c) for c in node.get("inputs", []))
+
+
+def validate_file(path: str | os.PathLike) -> list[str]:
+    """Contract problems of a result file (empty list = valid): CF attributes, global attributes,
+    provenance keys, and checksums of recorded inputs."""
+    path = Path(path)
+    problems: list[str] = []
+    try:
+        ds = read_dataset(path)
+    except InputError as exc:
+        return [str(exc)]
+    problems += check_cf_attributes(ds)
+    problems += [f"global attribute {a!r} missing" for a in REQUIRED_GLOBAL_ATTRS if a not in ds.attrs]
+    try:
+        prov = read_provenance(path)
+    except (LineageError, InputError) as exc:
+        return problems + [str(exc)]
+    problems += [f"provenance key {k!r} missing" for k in PROVENANCE_KEYS if k not in prov]
+    for rec in prov.get("inputs", []) + prov.get("attachments", []):
+        p = Path(rec["path"])
+        if not p.exists():
+            problems.append(f"input {p} missing")
+        elif sha256(p) != rec.get("sha256"):
+            problems.append(f"input {p} changed since this file was written (sha256 mismatch)")
+    return problems
+
+
+def describe(path: str | os.PathLike) -> str:
+    """Readable summary of a result file: variables with dims, units and long names; provenance."""
+    ds = read_dataset(path)
+    rows = [f"{path}", f"  title: {ds.attrs.get('title', '')}", "  variables:"]
+    width = max((len(str(n)) for n in ds.variables), default=4)
+    for name, var in list(ds.coords.items()) + list(ds.data_vars.items()):
+        dims = "(" + ", ".join(f"{d}={ds.sizes[d]}" for d in var.dims) + ")"
+        rows.append(
+            f"    {str(name):<{width}}  {dims:<24} [{var.attrs.get('units', '-')}]  {var.attrs.get('long_name', '')}"
+        )
+    try:
+        prov = read_provenance(path)
+    except LineageError as exc:
+        rows.append(f"  provenance: {exc}")
+        return "\n".join(rows)
+    rows.append("  provenance:")
+    for key in ("rule", "seed", "created", "sciml_version", "git_commit", "git_dirty"):
+        rows.append(f"    {key:<14} {prov.get(key)}")
+    for rec in prov.get("inputs", []) + prov.get("attachments", []):
+        rows.append(f"    {rec.get('role', 'data'):<14} {rec['path']}  sha256={rec['sha256'][:12]}…")
+    rows.append(f"    {'params':<14} {json.dumps(prov.get('params', {}), sort_keys=True)[:600]}")
+    return "\n".join(rows)
