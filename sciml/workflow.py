@@ -24,6 +24,7 @@ from typing import Any
 
 import torch
 import xarray as xr
+from threadpoolctl import threadpool_limits
 
 from sciml.device import resolve_device, seed_everything
 from sciml.io.netcdf import build_provenance, write_dataset
@@ -122,8 +123,13 @@ def rule_context(smk: Any) -> Iterator[RuleContext]:
     code = [str(p) for p in named_inputs.get(CODE_INPUT, [])]
     code_set = set(code)
     data = [str(p) for p in smk.input if str(p) not in code_set]
-    threads = int(getattr(smk, "threads", 1) or 1)
-    torch.set_num_threads(max(1, threads))
+    threads = max(1, int(getattr(smk, "threads", 1) or 1))
+    torch.set_num_threads(threads)
+    # BLAS/OpenMP pools use the rule's threads, not all cores (oversubscription slows dense algebra 10-50x
+    # when jobs run side by side); the variables also reach subprocesses such as GMT
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, str(threads))
+    blas_limit = threadpool_limits(limits=threads)
     ctx = RuleContext(
         rule=rule,
         input=smk.input,
@@ -141,3 +147,5 @@ def rule_context(smk: Any) -> Iterator[RuleContext]:
     except BaseException:
         logger.exception("rule %s failed", rule)
         raise
+    finally:
+        blas_limit.restore_original_limits()

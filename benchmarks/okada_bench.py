@@ -1,0 +1,126 @@
+"""Benchmark sciml.okada against pyrocko's C DC3D (same run, same CPU, float64, all threads).
+
+Cases (issue 3): (1) displacement + gradient, 1e5 stations x 1 rectangle; (2) Green's-function matrix, 200 patches
+x 5000 stations (strike + dip slip, displacement); (3) gradient of a scalar misfit w.r.t. the 9 fault parameters
+for 1e5 stations relative to the forward call. Prints a table with ratios (sciml time / pyrocko time).
+
+    .venv/bin/python benchmarks/okada_bench.py [--n 100000] [--repeat 3] [--chunk 8192]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import numpy as np
+import torch
+
+from sciml.okada import dc3d, greens_matrix, patch_grid, rectangle
+
+
+def _best(fn, repeat: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return min(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=100_000)
+    ap.add_argument("--n-gf-stations", type=int, default=5000)
+    ap.add_argument("--n-gf-patches", type=int, default=200)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--chunk", type=int, default=8192, help="stations per dc3d call (bounds memory)")
+    ap.add_argument("--threads", type=int, default=torch.get_num_threads())
+    a = ap.parse_args()
+    torch.set_num_threads(a.threads)
+    from pyrocko.modelling import okada_ext
+
+    rng = np.random.default_rng(0)
+    n = a.n
+    x, y = rng.uniform(-20e3, 20e3, n), rng.uniform(-20e3, 20e3, n)
+    z = np.zeros(n)
+    geo = dict(depth=4000.0, dip=70.0, al1=-5000.0, al2=5000.0, aw1=-6000.0, aw2=1000.0)
+    disl = (1.0, 0.5, 0.2)
+    rows = []
+
+    # (1) displacement + gradient, 1e5 stations, one rectangle
+    src = np.array([[0.0, 0.0, geo["depth"], 0.0, geo["dip"], geo["al1"], geo["al2"], geo["aw1"], geo["aw2"]]])
+    rec = np.stack([x, -y, -z], -1)
+    t_pyr = _best(lambda: okada_ext.okada(src, np.array([disl]), rec, 3e10, 3e10, nthreads=a.threads, rotate_sdn=0,
+                                          stack_sources=1), a.repeat)
+    tx, ty, tz = (torch.as_tensor(v) for v in (x, y, z))
+
+    def ours(derivatives=True):
+        with torch.no_grad():
+            for i in range(0, n, a.chunk):
+                dc3d(2 / 3, tx[i:i + a.chunk], ty[i:i + a.chunk], tz[i:i + a.chunk], geo["depth"], geo["dip"],
+                     geo["al1"], geo["al2"], geo["aw1"], geo["aw2"], *disl, derivatives=derivatives)
+
+    t_ours = _best(ours, a.repeat)
+    t_ours_u = _best(lambda: ours(False), a.repeat)
+    rows.append((f"u + grad, {n} stations, 1 rectangle", t_ours, t_pyr))
+    rows.append((f"u only (sciml) vs u + grad (pyrocko), {n} stations", t_ours_u, t_pyr))
+
+    # (2) Green's functions: 200 patches x 5000 stations
+    grid = patch_grid(depth=1000.0, strike=0.0, dip=30.0, length=40e3, width=20e3, n_strike=20,
+                      n_dip=a.n_gf_patches // 20)
+    m = a.n_gf_stations
+    st = torch.as_tensor(np.stack([rng.uniform(-50e3, 50e3, m), rng.uniform(-50e3, 50e3, m), np.zeros(m)], -1))
+    with torch.no_grad():
+        t_gf = _best(lambda: greens_matrix(st, grid), a.repeat)
+    srcs = np.stack([grid.north.numpy(), grid.east.numpy(), grid.depth.numpy(), grid.strike.numpy(),
+                     grid.dip.numpy(), -grid.length.numpy() / 2, grid.length.numpy() / 2, -grid.width.numpy(),
+                     np.zeros(grid.n)], -1)
+    rec2 = np.stack([st[:, 1].numpy(), st[:, 0].numpy(), np.zeros(m)], -1)
+
+    def pyr_gf():
+        for d in ((1.0, 0.0, 0.0), (0.0, 1.0, 0.0)):
+            okada_ext.okada(srcs, np.tile(d, (grid.n, 1)), rec2, 3e10, 3e10, nthreads=a.threads, rotate_sdn=0,
+                            stack_sources=0)
+
+    t_gf_pyr = _best(pyr_gf, a.repeat)
+    rows.append((f"Green's functions {grid.n} patches x {m} stations (u + grad in pyrocko)", t_gf, t_gf_pyr))
+
+    # (3) gradient of a scalar misfit w.r.t. 9 fault parameters, 1e5 stations
+    stations = torch.as_tensor(np.stack([x, y, z], -1))
+    obs = torch.zeros(n, 3, dtype=torch.float64)
+    names = ("east", "north", "depth", "strike", "dip", "length", "width", "rake", "slip")
+    theta0 = torch.tensor([0.0, 0.0, 2000.0, 10.0, 70.0, 10e3, 7e3, 80.0, 1.0], dtype=torch.float64)
+
+    def misfit(theta, grad: bool):
+        total = 0.0
+        for i in range(0, n, a.chunk):
+            kw = dict(zip(names, theta))
+            u = rectangle(stations[i:i + a.chunk], **kw, derivatives=False).u
+            loss = ((u - obs[i:i + a.chunk]) ** 2).sum()
+            if grad:
+                loss.backward()
+            total += float(loss.detach())
+        return total
+
+    def fwd():
+        with torch.no_grad():
+            misfit(theta0, False)
+
+    def fwd_bwd():
+        th = theta0.clone().requires_grad_(True)
+        misfit(th, True)
+
+    t_f = _best(fwd, a.repeat)
+    t_fb = _best(fwd_bwd, a.repeat)
+    rows.append((f"misfit + gradient (9 params) vs misfit alone, {n} stations", t_fb, t_f))
+
+    print(f"threads={a.threads}, float64, best of {a.repeat}")
+    print(f"{'case':72s} {'sciml (s)':>10s} {'reference (s)':>14s} {'ratio':>7s}")
+    for name, t1, t2 in rows:
+        print(f"{name:72s} {t1:10.4f} {t2:14.4f} {t1 / t2:7.2f}")
+    print("reference = pyrocko okada_ext (C, multi-threaded) except the last row (= sciml forward call)")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,89 @@
+"""FNO benchmark: sciml's FNO2d vs the neuraloperator package's FNO on the same Darcy data.
+
+Same width, modes (neuraloperator counts both half-spectra: n_modes = 2 * modes), layers, data, loss
+(relative L2), optimiser, mini-batches and steps, in one run. Reports training throughput (samples/s),
+inference throughput and the mean relative L2 test error at the training resolution (16x16) and zero-shot
+at 32x32. Data: the published down-sampled Darcy set of the FNO paper (shared/data/darcy_neuralop);
+without it, our own Darcy generator at 16x16 / 32x32.
+
+    .venv/bin/python benchmarks/operator_bench.py [--steps 500] [--width 32] [--modes 8] [--threads 2]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from sciml.device import resolve_device  # noqa: E402
+from sciml.operators.data import load_neuralop_darcy, make_darcy_dataset  # noqa: E402
+from sciml.operators.studies import run_model  # noqa: E402
+
+
+def data(n_train: int):
+    root = Path(os.environ.get("SCIML_SHARED_DATA", REPO.parent / "shared" / "data")) / "darcy_neuralop"
+    if (root / "darcy_train_16.npz").exists():
+        return ("published FNO-paper Darcy set", load_neuralop_darcy(root / "darcy_train_16.npz"),
+                load_neuralop_darcy(root / "darcy_test_16.npz"), load_neuralop_darcy(root / "darcy_test_32.npz"))
+    gen = {"coefficient": "threshold", "length_scale": 0.1}
+    return ("sciml Darcy generator (threshold)", make_darcy_dataset(gen, 16, n_train, 0, 0),
+            make_darcy_dataset(gen, 16, 50, 0, 1), make_darcy_dataset(gen, 32, 50, 0, 2))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--steps", type=int, default=500)
+    ap.add_argument("--n-train", type=int, default=1000)
+    ap.add_argument("--batch", type=int, default=20)
+    ap.add_argument("--width", type=int, default=32)
+    ap.add_argument("--modes", type=int, default=8)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--seed", type=int, default=0)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    device = resolve_device(args.device)
+    name, train, test16, test32 = data(args.n_train)
+    n = min(args.n_train, train.sizes["sample"])
+    cfg = {"dtype": "float32", "batch_size": args.batch,
+           "fno": {"width": args.width, "modes": args.modes, "layers": args.layers, "projection": 2 * args.width,
+                   "padding": 0.0},
+           "train": {"adam_steps": args.steps, "lr": 3e-3, "lr_decay": 0.05, "progress": False,
+                     "log_every": 10**6, "checkpoint_every": 10**6}}
+    rows = {}
+    for impl, kind in (("sciml", "fno"), ("neuralop", "neuralop")):
+        try:
+            ds, _ = run_model(cfg, "darcy", kind, n, train, {"test": test16, "test32": test32}, seed=args.seed,
+                              device=device)
+        except Exception as err:  # neuraloperator missing or incompatible: report, keep our numbers
+            print(f"{impl}: skipped ({err})")
+            continue
+        t_train = float(ds["wall_time"].values[-1])
+        rows[impl] = {
+            "params": ds.attrs["n_parameters"],
+            "train samples/s": args.steps * args.batch / t_train,
+            "infer samples/s (16^2)": test16.sizes["sample"] / float(ds["inference_time"]),
+            "rel L2 16^2": float(ds["mean_rel_l2"]),
+            "rel L2 32^2": float(ds["mean_rel_l2_test32"]),
+        }
+    print(f"\nFNO benchmark on {name}: {n} training samples, {args.steps} Adam steps, batch {args.batch}, "
+          f"width {args.width}, modes {args.modes}, layers {args.layers}, device {device}, threads {args.threads}")
+    keys = list(next(iter(rows.values())).keys())
+    print(f"{'metric':26s}" + "".join(f"{k:>14s}" for k in rows) + ("   ratio sciml/neuralop" if len(rows) == 2 else ""))
+    for key in keys:
+        vals = [rows[k][key] for k in rows]
+        line = f"{key:26s}" + "".join(f"{v:14.4g}" for v in vals)
+        if len(rows) == 2:
+            line += f"{vals[0] / vals[1]:14.3f}"
+        print(line)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Reference forward solvers (numpy/scipy, float64): Darcy flow, 2-D acoustic waves."""

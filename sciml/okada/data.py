@@ -1,0 +1,121 @@
+"""Readers of coseismic GNSS offsets (shared data, see each folder's SOURCE.txt) into xarray Datasets.
+
+Every reader returns dims ``station``: ``site`` (str), ``lon``, ``lat`` (degrees east [-180, 180), north),
+``east``, ``north``, ``up`` (m), ``sigma_east``, ``sigma_north``, ``sigma_up`` (m; NaN when unpublished),
+and attrs naming the source file. Bad files raise :class:`sciml.errors.InputError` naming file, line, field.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+from sciml.errors import InputError
+from sciml.geo import wrap_longitude
+
+_VARS = {
+    "lon": ("degrees_east", "station longitude"),
+    "lat": ("degrees_north", "station latitude"),
+    "east": ("m", "coseismic displacement, east"),
+    "north": ("m", "coseismic displacement, north"),
+    "up": ("m", "coseismic displacement, up"),
+    "sigma_east": ("m", "standard deviation of east displacement"),
+    "sigma_north": ("m", "standard deviation of north displacement"),
+    "sigma_up": ("m", "standard deviation of up displacement"),
+}
+
+
+def _rows(path: Path, ncols: int) -> list[tuple[int, list[str]]]:
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
+    out = []
+    for i, line in enumerate(path.read_text().splitlines(), 1):
+        s = line.strip()
+        if not s or s.startswith("#"):
+            continue
+        parts = s.split()
+        if len(parts) < ncols:
+            raise InputError(f"{path}: line {i}: expected {ncols} columns, got {len(parts)}: {s!r}")
+        out.append((i, parts))
+    return out
+
+
+def _float(path: Path, line: int, field: str, text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise InputError(f"{path}: line {line}: field {field!r} = {text!r}: not a number") from None
+    if not np.isfinite(v):
+        raise InputError(f"{path}: line {line}: field {field!r} = {text!r}: not finite")
+    return v
+
+
+def _dataset(sites, cols: dict[str, np.ndarray], path: Path, **attrs) -> xr.Dataset:
+    ds = xr.Dataset(coords={"station": np.arange(len(sites))})
+    ds["site"] = ("station", np.asarray(sites, dtype=str))
+    ds["site"].attrs.update(long_name="site code", units="1")
+    for k, (units, name) in _VARS.items():
+        ds[k] = ("station", np.asarray(cols.get(k, np.full(len(sites), np.nan)), float))
+        ds[k].attrs.update(units=units, long_name=name)
+    ds["station"].attrs.update(long_name="station index", units="1")
+    lat = ds["lat"].values
+    if np.any(np.abs(lat) > 90):
+        raise InputError(f"{path}: field 'lat': values outside [-90, 90]")
+    ds.attrs.update(source_file=str(path), **attrs)
+    return ds
+
+
+def read_parkfield_gps(path) -> xr.Dataset:
+    """Houlie et al. (2014) 2004 Parkfield offsets: ``id Site Lon(0..360) Lat De_cm Dn_cm Dup_cm`` (no sigmas)."""
+    path = Path(path)
+    rows = [(i, p) for i, p in _rows(path, 7) if p[0].lower() != "id"]
+    if not rows:
+        raise InputError(f"{path}: no data rows")
+    names = ("lon", "lat", "east", "north", "up")
+    vals = {k: np.array([_float(path, i, k, p[2 + j]) for i, p in rows]) for j, k in enumerate(names)}
+    for k in ("east", "north", "up"):
+        vals[k] = vals[k] / 100.0  # cm -> m
+    vals["lon"] = wrap_longitude(vals["lon"])
+    return _dataset([p[1] for _, p in rows], vals, path, event="2004 Parkfield Mw 6.0",
+                    citation="Houlie, Dreger & Kim (2014), Sci. Rep. 4, 3646", reference_frame="absolute offsets")
+
+
+def read_parkfield_fault(path) -> dict[str, float]:
+    """SRCMOD single-plane header values (``key value`` lines) of Custodio et al. (2005)."""
+    path = Path(path)
+    out: dict[str, float] = {}
+    for i, p in _rows(path, 2):
+        out[p[0]] = _float(path, i, p[0], p[1])
+    need = ("hypo_lat", "hypo_lon", "length_km", "width_km", "strike_deg", "dip_deg", "rake_deg", "top_depth_km",
+            "hypX_along_strike_km", "M0_Nm")
+    missing = [k for k in need if k not in out]
+    if missing:
+        raise InputError(f"{path}: missing fields {missing}")
+    return out
+
+
+def read_geonet_ozawa(path) -> xr.Dataset:
+    """Ozawa et al. (2011) Table S1: ``ID lat_ref lon_ref lat lon EW NS UD`` (m) relative to a reference site."""
+    path = Path(path)
+    rows = _rows(path, 8)
+    if not rows:
+        raise InputError(f"{path}: no data rows")
+    cols = {k: np.array([_float(path, i, k, p[j]) for i, p in rows])
+            for j, k in ((1, "lat_ref"), (2, "lon_ref"), (3, "lat"), (4, "lon"), (5, "east"), (6, "north"), (7, "up"))}
+    if np.ptp(cols["lat_ref"]) > 0 or np.ptp(cols["lon_ref"]) > 0:
+        raise InputError(f"{path}: fields 'lat_ref'/'lon_ref' are not constant (one reference site expected)")
+    cols["lon"] = wrap_longitude(cols["lon"])
+    ref_lon, ref_lat = float(wrap_longitude(cols["lon_ref"][0])), float(cols["lat_ref"][0])
+    return _dataset([p[0] for _, p in rows], cols, path, event="2011 Tohoku-oki Mw 9.0",
+                    citation="Ozawa et al. (2011), Nature 475, 373-376, Table S1 (GSI GEONET)",
+                    reference_frame="relative to reference site", reference_lon=ref_lon, reference_lat=ref_lat)
+
+
+def read_station_lonlat(path) -> tuple[np.ndarray, np.ndarray]:
+    """Station lon/lat from an ingested GNSS NetCDF (variables ``lon``, ``lat`` on dim ``station``)."""
+    from sciml.io.netcdf import read_dataset
+
+    ds = read_dataset(path, required=("lon", "lat"))
+    return wrap_longitude(ds["lon"].values), ds["lat"].values.astype(float)

@@ -1,0 +1,113 @@
+"""2-D Fourier Neural Operator (Li et al. 2021, ICLR): lifting, Fourier layers, projection.
+
+Input ``(batch, in_channels, ny, nx)`` on a uniform grid of the unit square; normalised cell-centre
+coordinates are appended as two extra channels, so one set of weights applies at any resolution
+(modes are clipped to the grid's Nyquist limit). ``padding`` (fraction of the grid size, zero padding
+on the high side) removes the periodicity assumption of the FFT for non-periodic problems.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from sciml.errors import InputError
+
+
+class SpectralConv2d(nn.Module):
+    """Fourier layer kernel: multiply the lowest ``modes x modes`` Fourier coefficients by learned complex
+    matrices (``in_channels -> out_channels``); higher modes are dropped."""
+
+    def __init__(self, in_channels: int, out_channels: int, modes1: int, modes2: int, *,
+                 dtype: torch.dtype = torch.float32, generator: torch.Generator | None = None):
+        super().__init__()
+        self.modes1, self.modes2 = int(modes1), int(modes2)
+        scale = 1.0 / (in_channels * out_channels)
+        shape = (2, in_channels, out_channels, self.modes1, self.modes2, 2)  # (corner, i, o, k1, k2, re/im)
+        self.weight = nn.Parameter(scale * torch.rand(shape, generator=generator, dtype=dtype))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b, _, h, w = x.shape
+        xf = torch.fft.rfft2(x, norm="backward")
+        m1, m2 = min(self.modes1, h // 2), min(self.modes2, w // 2 + 1)
+        out = torch.zeros(b, self.weight.shape[2], h, w // 2 + 1, dtype=xf.dtype, device=x.device)
+        out[:, :, :m1, :m2] = _mode_product(xf[:, :, :m1, :m2], self.weight[0, :, :, :m1, :m2])
+        out[:, :, h - m1:, :m2] = _mode_product(xf[:, :, h - m1:, :m2], self.weight[1, :, :, :m1, :m2])
+        return torch.fft.irfft2(out, s=(h, w), norm="backward")
+
+
+def _mode_product(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """``einsum("bixy,ioxy->boxy", x, complex(w))`` for complex ``x`` and real-pair weights ``w`` (..., 2),
+    as two real batched matmuls over modes, ``[x_re; x_im] @ w_re`` and ``[x_re; x_im] @ w_im`` (torch's
+    complex einsum/bmm loop over the batch on CPU and are several times slower)."""
+    b, i, m1, m2 = x.shape
+    xm = torch.view_as_real(x).permute(2, 3, 4, 0, 1).reshape(m1 * m2, 2 * b, i)  # rows: [re(b); im(b)]
+    wm = w.permute(2, 3, 0, 1, 4).reshape(m1 * m2, i, -1, 2)  # (modes, i, o, re/im)
+    yr, yi = torch.bmm(xm, wm[..., 0]), torch.bmm(xm, wm[..., 1])  # (modes, 2b, o)
+    re = yr[:, :b] - yi[:, b:]
+    im = yi[:, :b] + yr[:, b:]
+    return torch.complex(re, im).reshape(m1, m2, b, -1).permute(2, 3, 0, 1)
+
+
+def grid_channels(b: int, h: int, w: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    """Cell-centre coordinates ``(y, x)`` in (0, 1) as channels ``(b, 2, h, w)``."""
+    y = (torch.arange(h, dtype=dtype, device=device) + 0.5) / h
+    x = (torch.arange(w, dtype=dtype, device=device) + 0.5) / w
+    gy, gx = torch.meshgrid(y, x, indexing="ij")
+    return torch.stack([gy, gx]).expand(b, 2, h, w)
+
+
+class FNO2d(nn.Module):
+    """Fourier Neural Operator ``(B, in_channels, H, W) -> (B, out_channels, H, W)``.
+
+    ``width``: channels of the Fourier layers; ``modes``: retained Fourier modes per axis; ``layers``:
+    number of Fourier layers; ``projection``: hidden width of the output MLP; ``padding``: domain padding
+    as a fraction of H and W. Initialisation is reproducible through ``seed``.
+    """
+
+    def __init__(self, in_channels: int = 1, out_channels: int = 1, *, width: int = 32, modes: int = 12,
+                 layers: int = 4, projection: int = 128, padding: float = 0.0,
+                 dtype: torch.dtype = torch.float32, seed: int = 0):
+        super().__init__()
+        for name, val in (("width", width), ("modes", modes), ("layers", layers), ("projection", projection)):
+            if int(val) < 1:
+                raise InputError(f"FNO config: field {name!r} = {val!r}: must be >= 1")
+        if not 0.0 <= padding < 1.0:
+            raise InputError(f"FNO config: field 'padding' = {padding!r}: expected a fraction in [0, 1)")
+        self.in_channels, self.out_channels, self.padding, self.dtype = in_channels, out_channels, padding, dtype
+        gen = torch.Generator().manual_seed(int(seed))
+        self.lift = nn.Conv2d(in_channels + 2, width, 1, dtype=dtype)
+        self.spectral = nn.ModuleList(
+            SpectralConv2d(width, width, modes, modes, dtype=dtype, generator=gen) for _ in range(layers))
+        self.pointwise = nn.ModuleList(nn.Conv2d(width, width, 1, dtype=dtype) for _ in range(layers))
+        self.proj1 = nn.Conv2d(width, projection, 1, dtype=dtype)
+        self.proj2 = nn.Conv2d(projection, out_channels, 1, dtype=dtype)
+        with torch.no_grad():  # seeded default (Kaiming-uniform style) init of the 1x1 convolutions
+            for conv in [self.lift, *self.pointwise, self.proj1, self.proj2]:
+                bound = 1.0 / math.sqrt(conv.in_channels)
+                conv.weight.uniform_(-bound, bound, generator=gen)
+                conv.bias.uniform_(-bound, bound, generator=gen)
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        if a.dtype != self.dtype:
+            raise InputError(f"FNO input: dtype {a.dtype} differs from the model's {self.dtype} (mixed dtypes)")
+        if a.ndim != 4 or a.shape[1] != self.in_channels:
+            raise InputError(f"FNO input: shape {tuple(a.shape)}: expected (batch, {self.in_channels}, ny, nx)")
+        b, _, h, w = a.shape
+        x = self.lift(torch.cat([a, grid_channels(b, h, w, a.dtype, a.device)], dim=1))
+        ph, pw = round(self.padding * h), round(self.padding * w)
+        if ph or pw:
+            x = F.pad(x, (0, pw, 0, ph))
+        for k, (spec, pw_conv) in enumerate(zip(self.spectral, self.pointwise)):
+            x = spec(x) + pw_conv(x)
+            if k < len(self.spectral) - 1:
+                x = F.gelu(x)
+        x = x[..., :h, :w]
+        return self.proj2(F.gelu(self.proj1(x)))
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable real scalars (a complex weight counts twice)."""
+    return sum(p.numel() * (2 if p.is_complex() else 1) for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,1 @@
+"""Seismic phase picks: hypoDD phase-format reader, station lists, 1-D velocity models."""

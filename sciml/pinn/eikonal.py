@@ -1,0 +1,234 @@
+"""Eikonal PINNs: forward traveltimes (vs fast marching) and traveltime tomography from several sources.
+
+Units: km, km/s, s. Coordinates ``(x, z)`` with ``z`` depth (positive down). Traveltimes use the
+factored form ``T = |x - x_s| * tau`` (``tau`` > 0, s/km); the eikonal residual is the
+dimensionless ``v(x) |grad T| - 1``.
+
+Velocity models (config ``model``): ``v = v0 + gradient * z + anomaly * exp(-|x - center|^2 / (2 width^2))``
+(``kind: gradient_anomaly``) or smoothed layers ``v = v0 + gradient * z + sum_k jumps_k * (1 + tanh((z - depths_k)
+/ smoothing)) / 2`` (``kind: layered``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+import xarray as xr
+
+from sciml.errors import InputError
+from sciml.forward.eikonal import Grid2D, fast_marching, sample
+from sciml.nn import FactoredEikonal, Trainer, gradient
+from sciml.pinn.common import (StudyResult, build_mlp, dtype_of, metrics_vars, predict, rel_l2, step_generator,
+                               collocation_seed_step, train_config, uniform, with_history)
+
+MODEL_KINDS = ("gradient_anomaly", "layered")
+
+
+def velocity(x: Any, z: Any, model: dict[str, Any]) -> Any:
+    """Velocity (km/s) at ``(x, z)`` for numpy arrays or torch tensors (same formula, see module doc)."""
+    lib = torch if isinstance(x, torch.Tensor) else np
+    kind = model.get("kind", "gradient_anomaly")
+    v = model["v0"] + model.get("gradient", 0.0) * z
+    if kind == "gradient_anomaly":
+        cx, cz = model.get("center", (0.0, 0.0))
+        w = float(model.get("width", 1.0))
+        v = v + model.get("anomaly", 0.0) * lib.exp(-((x - cx) ** 2 + (z - cz) ** 2) / (2 * w * w))
+    elif kind == "layered":
+        d = float(model.get("smoothing", 0.1))
+        for zk, dv in zip(model.get("depths", []), model.get("jumps", [])):
+            v = v + dv * 0.5 * (1.0 + lib.tanh((z - zk) / d))
+    else:
+        raise InputError(f"config pinn: field 'model.kind' = {kind!r}: expected one of {MODEL_KINDS}")
+    return v
+
+
+def _check_box(cfg: dict[str, Any], source: str) -> tuple[list[float], list[float]]:
+    xl, zl = [float(v) for v in cfg["xlim"]], [float(v) for v in cfg["zlim"]]
+    if xl[1] <= xl[0] or zl[1] <= zl[0]:
+        raise InputError(f"config {source}: fields 'xlim'/'zlim' = {xl}/{zl}: need increasing pairs")
+    return xl, zl
+
+
+def _eikonal_residual(T_fn, v_fn, pts: torch.Tensor, n_space: int = 2) -> torch.Tensor:
+    """``v |grad_x T| - 1`` at ``pts`` (first ``n_space`` columns are the spatial coordinates)."""
+    pts = pts.detach().requires_grad_(True)
+    T = T_fn(pts)
+    g = gradient(T, pts)[:, :n_space]
+    return v_fn(pts[:, :n_space])[:, 0] * torch.linalg.vector_norm(g, dim=1) - 1.0
+
+
+def run_forward(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpoint=None,
+                progress: bool = False) -> StudyResult:
+    """Train ``T(x, z)`` for one source against the eikonal equation; compare with fast marching."""
+    xl, zl = _check_box(cfg, "pinn.eikonal")
+    dtype = dtype_of(cfg)
+    model_cfg, src = cfg["model"], [float(s) for s in cfg["source"]]
+    v_mean = float(np.mean(velocity(np.array([xl[0], xl[1]]), np.array([zl[0], zl[1]]), model_cfg)))
+    net = build_mlp(cfg.get("network", {}), 2, 1, lower=[xl[0], zl[0]], upper=[xl[1], zl[1]], dtype=dtype, seed=seed)
+    model = FactoredEikonal(net, src, tau_scale=1.0 / (v_mean * np.log(2.0))).to(device)
+    n = int(cfg.get("n_collocation", 1000))
+    vfn = lambda p: velocity(p[:, :1], p[:, 1:2], model_cfg)  # noqa: E731
+    val_pts = uniform(2000, [xl[0], zl[0]], [xl[1], zl[1]], step_generator(seed, -1, device), dtype=dtype,
+                      device=device)
+
+    tcfg = train_config(cfg, progress, "pinn.eikonal")
+
+    def loss_fn(m, step):
+        pts = uniform(n, [xl[0], zl[0]], [xl[1], zl[1]], step_generator(seed, collocation_seed_step(step, tcfg), device), dtype=dtype, device=device)
+        return {"eikonal": (_eikonal_residual(m, vfn, pts) ** 2).mean()}
+
+    def validate(m):
+        return float((_eikonal_residual(m, vfn, val_pts) ** 2).mean().detach())
+
+    history = Trainer(model, loss_fn, tcfg, device=device,
+                      checkpoint=checkpoint, validate=validate).fit()
+    # references: fast marching on a fine grid, sampled on the output grid
+    ref_grid = Grid2D.from_extent(xl, zl, float(cfg.get("reference_spacing", 0.02)))
+    rx, rz = ref_grid.mesh()
+    t_ref_fine = fast_marching(1.0 / velocity(rx, rz, model_cfg), ref_grid, src)
+    out = Grid2D.from_extent(xl, zl, float(cfg.get("output_spacing", 0.1)))
+    X, Z = out.mesh()
+    t_ref = sample(t_ref_fine, ref_grid, X, Z)
+    t_pinn = predict(model, np.column_stack([X.ravel(), Z.ravel()]), dtype=dtype, device=device).reshape(X.shape)
+    err = t_pinn - t_ref
+    res = _eikonal_residual(model, vfn, val_pts).detach()
+    metrics = {
+        "rel_l2": (rel_l2(t_pinn, t_ref), "1", "relative L2 error of PINN traveltime vs fast marching"),
+        "max_abs_error": (float(np.abs(err).max()), "s", "maximum absolute traveltime error vs fast marching"),
+        "rms_residual": (float(res.pow(2).mean().sqrt()), "1", "RMS eikonal residual v|grad T|-1 (validation)"),
+        "threshold_rel_l2": (float(cfg.get("threshold_rel_l2", 0.01)), "1", "stated relative L2 error threshold"),
+    }
+    coords = {"x": ("x", out.x, {"units": "km", "long_name": "horizontal distance"}),
+              "z": ("z", out.z, {"units": "km", "long_name": "depth", "positive": "down"})}
+    ds = xr.Dataset({
+        "traveltime_pinn": (("z", "x"), t_pinn, {"units": "s", "long_name": "PINN first-arrival traveltime"}),
+        "traveltime_reference": (("z", "x"), t_ref, {"units": "s", "long_name": "fast-marching traveltime (scikit-fmm)"}),
+        "traveltime_error": (("z", "x"), err, {"units": "s", "long_name": "PINN minus fast-marching traveltime"}),
+        "velocity": (("z", "x"), velocity(X, Z, model_cfg), {"units": "km s-1", "long_name": "P velocity"}),
+        **metrics_vars(metrics),
+    }, coords=coords, attrs={"source_x_km": src[0], "source_z_km": src[1]})
+    return StudyResult(with_history(ds, history), {"traveltime": model.state_dict()},
+                       {k: v[0] for k, v in metrics.items()}, history)
+
+
+# -- tomography ------------------------------------------------------------------------------------------
+
+def crosswell_geometry(xl: Sequence[float], zl: Sequence[float], n_sources: int, n_receivers: int
+                       ) -> tuple[np.ndarray, np.ndarray]:
+    """Sources down the left well and along the surface; receivers down the right well and along the surface.
+
+    Returns ``(sources (ns, 2), receivers (nr, 2))`` as ``(x, z)`` in km, slightly inside the box.
+    """
+    ex, ez = 0.02 * (xl[1] - xl[0]), 0.02 * (zl[1] - zl[0])
+    nw = (n_sources + 1) // 2
+    src = [(xl[0] + ex, z) for z in np.linspace(zl[0] + 0.15 * (zl[1] - zl[0]), zl[1] - ez, nw)]
+    src += [(x, zl[0] + ez) for x in np.linspace(xl[0] + 0.25 * (xl[1] - xl[0]), xl[1] - 0.25 * (xl[1] - xl[0]),
+                                                 n_sources - nw)]
+    nrw = n_receivers // 2
+    rec = [(xl[1] - ex, z) for z in np.linspace(zl[0] + ez, zl[1] - ez, nrw)]
+    rec += [(x, zl[0] + ez) for x in np.linspace(xl[0] + ex, xl[1] - ex, n_receivers - nrw)]
+    return np.array(src, float), np.array(rec, float)
+
+
+class _TomoModel(torch.nn.Module):
+    """Traveltime network ``T(x, z; x_s, z_s) = |x - x_s| tau`` and velocity ``v = v_start(z) (1 + a tanh(N))``."""
+
+    def __init__(self, tnet: torch.nn.Module, vnet: torch.nn.Module, start: dict[str, float], max_pert: float,
+                 tau_scale: float):
+        super().__init__()
+        self.tnet, self.vnet, self.start, self.max_pert, self.tau_scale = tnet, vnet, start, max_pert, tau_scale
+
+    def velocity(self, xz: torch.Tensor) -> torch.Tensor:
+        v0 = self.start["v0"] + self.start.get("gradient", 0.0) * xz[:, 1:2]
+        return v0 * (1.0 + self.max_pert * torch.tanh(self.vnet(xz)))
+
+    def forward(self, p: torch.Tensor) -> torch.Tensor:  # p = (x, z, xs, zs)
+        r = torch.linalg.vector_norm(p[:, :2] - p[:, 2:], dim=1, keepdim=True)
+        return r * self.tau_scale * torch.nn.functional.softplus(self.tnet(p))
+
+
+def run_tomography(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpoint=None,
+                   progress: bool = False) -> StudyResult:
+    """Recover ``v(x, z)`` from first-arrival times of several sources (data computed by fast marching)."""
+    xl, zl = _check_box(cfg, "pinn.tomography")
+    dtype = dtype_of(cfg)
+    true_cfg, start = cfg["model"], dict(cfg["start"])
+    src, rec = crosswell_geometry(xl, zl, int(cfg.get("n_sources", 6)), int(cfg.get("n_receivers", 24)))
+    ref_grid = Grid2D.from_extent(xl, zl, float(cfg.get("reference_spacing", 0.02)))
+    rx, rz = ref_grid.mesh()
+    slow_true = 1.0 / velocity(rx, rz, true_cfg)
+    rng = np.random.default_rng(seed)
+    t_obs = np.stack([sample(fast_marching(slow_true, ref_grid, s), ref_grid, rec[:, 0], rec[:, 1]) for s in src])
+    t_obs = t_obs + float(cfg.get("noise_s", 0.0)) * rng.standard_normal(t_obs.shape)
+    lo4, hi4 = [xl[0], zl[0], xl[0], zl[0]], [xl[1], zl[1], xl[1], zl[1]]
+    tnet = build_mlp(cfg.get("network", {}), 4, 1, lower=lo4, upper=hi4, dtype=dtype, seed=seed)
+    vnet = build_mlp(cfg.get("velocity_network", {"hidden": [24, 24]}), 2, 1, lower=lo4[:2], upper=hi4[:2],
+                     dtype=dtype, seed=seed + 1, init="zeros_last", source="pinn.tomography.velocity_network")
+    vmean = start["v0"] + start.get("gradient", 0.0) * 0.5 * (zl[0] + zl[1])
+    model = _TomoModel(tnet, vnet, start, float(cfg.get("max_perturbation", 0.3)), 1.0 / (vmean * np.log(2))).to(device)
+    S = torch.as_tensor(src, dtype=dtype, device=device)
+    data_pts = torch.as_tensor(np.column_stack([np.tile(rec, (len(src), 1)), np.repeat(src, len(rec), axis=0)]),
+                               dtype=dtype, device=device)
+    t_obs_t = torch.as_tensor(t_obs.ravel(), dtype=dtype, device=device)
+    t_scale = float(np.sqrt(np.mean(t_obs**2)))
+    n = int(cfg.get("n_collocation", 1500))
+
+    def colloc(step):
+        g = step_generator(seed, collocation_seed_step(step, tcfg), device)
+        xz = uniform(n, lo4[:2], hi4[:2], g, dtype=dtype, device=device)
+        k = torch.randint(len(src), (n,), generator=g, device=device)
+        return torch.cat([xz, S[k]], dim=1)
+
+    tcfg = train_config(cfg, progress, "pinn.tomography")
+
+    def loss_fn(m, step):
+        res = _eikonal_residual(m, m.velocity, colloc(step))
+        return {"eikonal": (res**2).mean(), "data": ((m(data_pts)[:, 0] - t_obs_t) ** 2).mean() / t_scale**2}
+
+    history = Trainer(model, loss_fn, tcfg, device=device,
+                      checkpoint=checkpoint).fit()
+    out = Grid2D.from_extent(xl, zl, float(cfg.get("output_spacing", 0.05)))
+    X, Z = out.mesh()
+    v_true = velocity(X, Z, true_cfg)
+    v_start = start["v0"] + start.get("gradient", 0.0) * Z
+    v_pinn = predict(model.velocity, np.column_stack([X.ravel(), Z.ravel()]), dtype=dtype, device=device
+                     ).reshape(X.shape)
+    t_pred = predict(model, data_pts.cpu().numpy(), dtype=dtype, device=device)[:, 0].reshape(t_obs.shape)
+    # independent check: traveltimes through the recovered model by fast marching
+    v_fine = predict(model.velocity, np.column_stack([rx.ravel(), rz.ravel()]), dtype=dtype, device=device
+                     ).reshape(rx.shape)
+    t_fmm = np.stack([sample(fast_marching(1.0 / v_fine, ref_grid, s), ref_grid, rec[:, 0], rec[:, 1]) for s in src])
+    t_fmm_start = np.stack([sample(fast_marching(1.0 / (start["v0"] + start.get("gradient", 0.0) * rz), ref_grid, s),
+                                   ref_grid, rec[:, 0], rec[:, 1]) for s in src])
+    rms = lambda a: float(np.sqrt(np.mean(np.square(a))))  # noqa: E731
+    metrics = {
+        "velocity_rel_rms_error": (rms((v_pinn - v_true) / v_true), "1", "relative RMS error of recovered velocity"),
+        "velocity_rel_rms_error_start": (rms((v_start - v_true) / v_true), "1",
+                                         "relative RMS error of the starting model"),
+        "anomaly_correlation": (float(np.corrcoef((v_pinn - v_start).ravel(), (v_true - v_start).ravel())[0, 1]), "1",
+                                "correlation of recovered and true velocity anomalies"),
+        "misfit_rms_network": (rms(t_pred - t_obs), "s", "RMS traveltime misfit of the traveltime network"),
+        "misfit_rms_fmm": (rms(t_fmm - t_obs), "s", "RMS misfit of fast-marching times through the recovered model"),
+        "misfit_rms_start": (rms(t_fmm_start - t_obs), "s", "RMS misfit of the starting model (fast marching)"),
+    }
+    coords = {"x": ("x", out.x, {"units": "km", "long_name": "horizontal distance"}),
+              "z": ("z", out.z, {"units": "km", "long_name": "depth", "positive": "down"}),
+              "source": ("source", np.arange(len(src)), {"units": "1", "long_name": "source index"}),
+              "receiver": ("receiver", np.arange(len(rec)), {"units": "1", "long_name": "receiver index"})}
+    ds = xr.Dataset({
+        "velocity_pinn": (("z", "x"), v_pinn, {"units": "km s-1", "long_name": "recovered P velocity (PINN)"}),
+        "velocity_true": (("z", "x"), v_true, {"units": "km s-1", "long_name": "true P velocity"}),
+        "velocity_start": (("z", "x"), v_start, {"units": "km s-1", "long_name": "starting P velocity"}),
+        "velocity_error": (("z", "x"), v_pinn - v_true, {"units": "km s-1", "long_name": "recovered minus true velocity"}),
+        "source_x": (("source",), src[:, 0], {"units": "km", "long_name": "source x"}),
+        "source_z": (("source",), src[:, 1], {"units": "km", "long_name": "source depth"}),
+        "receiver_x": (("receiver",), rec[:, 0], {"units": "km", "long_name": "receiver x"}),
+        "receiver_z": (("receiver",), rec[:, 1], {"units": "km", "long_name": "receiver depth"}),
+        "traveltime_observed": (("source", "receiver"), t_obs, {"units": "s", "long_name": "observed traveltime"}),
+        "traveltime_pinn": (("source", "receiver"), t_pred, {"units": "s", "long_name": "PINN traveltime"}),
+        **metrics_vars(metrics),
+    }, coords=coords)
+    return StudyResult(with_history(ds, history), model.state_dict(), {k: v[0] for k, v in metrics.items()}, history)

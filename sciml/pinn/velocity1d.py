@@ -1,0 +1,157 @@
+"""1-D P-velocity-depth model from first-arrival picks with fixed hypocentres (PINN eikonal inversion).
+
+In a flat-layered medium the 3-D traveltime from a source at depth ``z_s`` depends only on the
+horizontal offset ``r`` and the depth ``z`` of the receiver: ``T(r, z; z_s)`` solves the 2-D eikonal
+equation ``T_r^2 + T_z^2 = 1 / v(z)^2``. A network ``tau(r, z, z_s) > 0`` gives the factored
+traveltime ``T = sqrt(r^2 + (z - z_s)^2) * tau`` and a second network the velocity
+``v(z) = v_start(z) * (1 + a * tanh(N(z)))`` (starting model ``v0 + gradient * z``, ``N`` starts at 0).
+The loss is the pick misfit (Huber, s, weighted by the pick weight) plus the eikonal residual
+``v |grad T| - 1`` at random collocation points. Units: km, km/s, s.
+
+The recovered model is checked independently: its traveltimes by ray-parameter quadrature
+(:mod:`sciml.forward.traveltime`) are compared with the picks, side by side with the published model.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import xarray as xr
+
+from sciml.errors import InputError
+from sciml.forward.traveltime import resample, traveltime_table, velocity_at
+from sciml.nn import Trainer, gradient
+from sciml.picks.hypodd import pick_table, read_phase_file, read_stations, read_velocity_model
+from sciml.pinn.common import (StudyResult, build_mlp, dtype_of, metrics_vars, predict, collocation_seed_step, step_generator, train_config,
+                               uniform, with_history)
+
+
+class _Velocity1DModel(torch.nn.Module):
+    def __init__(self, tnet: torch.nn.Module, vnet: torch.nn.Module, v0: float, grad: float, max_pert: float,
+                 tau_scale: float):
+        super().__init__()
+        self.tnet, self.vnet = tnet, vnet
+        self.v0, self.grad, self.max_pert, self.tau_scale = v0, grad, max_pert, tau_scale
+
+    def velocity(self, z: torch.Tensor) -> torch.Tensor:
+        return (self.v0 + self.grad * z) * (1.0 + self.max_pert * torch.tanh(self.vnet(z)))
+
+    def forward(self, p: torch.Tensor) -> torch.Tensor:  # p = (r, z, z_s)
+        dist = torch.sqrt(p[:, :1] ** 2 + (p[:, 1:2] - p[:, 2:3]) ** 2)
+        return dist * self.tau_scale * torch.nn.functional.softplus(self.tnet(p))
+
+
+def table_traveltimes(tops: np.ndarray, v: np.ndarray, offsets: np.ndarray, depths: np.ndarray,
+                      d_offset: float = 0.5, d_depth: float = 0.1) -> np.ndarray:
+    """Quadrature traveltimes (s) at many (offset, source depth) pairs via a bilinearly interpolated table."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    og = np.arange(0.0, offsets.max() + 2 * d_offset, d_offset)
+    dg = np.arange(max(0.0, depths.min() - d_depth), depths.max() + 2 * d_depth, d_depth)
+    table = traveltime_table(tops, v, dg, og)
+    return RegularGridInterpolator((dg, og), table)(np.column_stack([depths, offsets]))
+
+
+def load_picks(cfg: dict[str, Any], paths: dict[str, str | Path]) -> pd.DataFrame:
+    """P picks with geometry from the hypoDD files, limited by ``max_offset_km`` and ``min_weight``."""
+    cat = read_phase_file(paths["phase"])
+    st = read_stations(paths["stations"])
+    picks = pick_table(cat, st, phase="P", min_weight=float(cfg.get("min_weight", 0.0)),
+                       max_offset_km=float(cfg.get("max_offset_km", 40.0)))
+    if picks.empty:
+        raise InputError(f"{paths['phase']}: field 'picks': no P picks within max_offset_km = {cfg.get('max_offset_km')}")
+    return picks
+
+
+def run(cfg: dict[str, Any], paths: dict[str, str | Path], *, device: torch.device, seed: int, checkpoint=None,
+        progress: bool = False) -> StudyResult:
+    """Invert the Calaveras P picks (or, with ``synthetic: true``, synthetic picks of the published model)."""
+    dtype = dtype_of(cfg)
+    rng = np.random.default_rng(seed)
+    picks = load_picks(cfg, paths)
+    max_picks = int(cfg.get("max_picks", 4000))
+    if len(picks) > max_picks:
+        picks = picks.iloc[np.sort(rng.choice(len(picks), max_picks, replace=False))].reset_index(drop=True)
+    tops_pub, v_pub = read_velocity_model(paths["model"])
+    r, zs, zr = picks.offset_km.to_numpy(), picks.depth_km.to_numpy(), -picks.elev_km.to_numpy()
+    t_obs = picks.traveltime_s.to_numpy(dtype=float, copy=True)
+    t_pub = table_traveltimes(tops_pub, v_pub, r, zs)
+    if cfg.get("synthetic", False):
+        t_obs = t_pub + float(cfg.get("noise_s", 0.0)) * rng.standard_normal(len(t_pub))
+    held = rng.random(len(picks)) < float(cfg.get("holdout_fraction", 0.2))
+    zmax = float(cfg.get("zmax_km", 20.0))
+    rmax = float(r.max())
+    zs_lim = (float(zs.min()) - 0.5, float(zs.max()) + 0.5)
+    lo, hi = [0.0, min(0.0, float(zr.min())), zs_lim[0]], [rmax, zmax, zs_lim[1]]
+    tnet = build_mlp(cfg.get("network", {}), 3, 1, lower=lo, upper=hi, dtype=dtype, seed=seed)
+    vnet = build_mlp(cfg.get("velocity_network", {"hidden": [16, 16]}), 1, 1, lower=[lo[1]], upper=[zmax],
+                     dtype=dtype, seed=seed + 1, init="zeros_last", source="pinn.calaveras.velocity_network")
+    st = cfg["start"]
+    v0, g = float(st["v0"]), float(st.get("gradient", 0.0))
+    model = _Velocity1DModel(tnet, vnet, v0, g, float(cfg.get("max_perturbation", 0.4)),
+                             1.0 / ((v0 + g * zmax / 2) * np.log(2.0))).to(device)
+    tkw = {"dtype": dtype, "device": device}
+    train = ~held
+    pts = torch.as_tensor(np.column_stack([r, zr, zs]), **tkw)
+    tt = torch.as_tensor(t_obs, **tkw)
+    w = torch.as_tensor(np.clip(picks.weight.to_numpy(), 0, None), **tkw)
+    tr_idx = torch.as_tensor(np.flatnonzero(train), device=device)
+    delta = float(cfg.get("huber_delta_s", 0.3))
+    n = int(cfg.get("n_collocation", 1000))
+    batch = int(cfg.get("batch_picks", 1000))
+
+    tcfg = train_config(cfg, progress, "pinn.calaveras")
+
+    def loss_fn(m, step):
+        gen = step_generator(seed, collocation_seed_step(step, tcfg), device)
+        c = uniform(n, lo, hi, gen, **tkw).requires_grad_(True)
+        grad_t = gradient(m(c), c)[:, :2]
+        res = m.velocity(c[:, 1:2])[:, 0] * torch.linalg.vector_norm(grad_t, dim=1) - 1.0
+        k = tr_idx[torch.randint(len(tr_idx), (min(batch, len(tr_idx)),), generator=gen, device=device)]
+        hub = torch.nn.functional.huber_loss(m(pts[k])[:, 0], tt[k], reduction="none", delta=delta)
+        return {"eikonal": (res**2).mean(), "data": (w[k] * hub).sum() / w[k].sum()}
+
+    history = Trainer(model, loss_fn, tcfg, device=device,
+                      checkpoint=checkpoint).fit()
+    zprof = np.linspace(0.0, zmax, int(cfg.get("profile_points", 201)))
+    v_pinn = predict(model.velocity, zprof[:, None], **tkw)[:, 0]
+    t_pinn = predict(model, pts.cpu().numpy(), **tkw)[:, 0]
+    ltops, lv = resample(lambda zz: np.interp(zz, zprof, v_pinn), 0.0, zmax, float(cfg.get("quadrature_layer_km", 0.25)))
+    t_quad = table_traveltimes(ltops, lv, r, zs)
+    t_start = table_traveltimes(*resample(lambda zz: v0 + g * zz, 0.0, zmax, 0.25), r, zs)
+    rms = lambda a: float(np.sqrt(np.mean(np.square(a))))  # noqa: E731
+    zc = cfg.get("compare_depth_km", [1.0, 10.0])
+    sel = (zprof >= zc[0]) & (zprof <= zc[1])
+    v_pub_prof = velocity_at(tops_pub, v_pub, zprof)
+    metrics = {
+        "rms_residual_pinn_field": (rms((t_obs - t_pinn)[held]), "s", "held-out RMS residual, PINN traveltime field"),
+        "rms_residual_pinn_model": (rms((t_obs - t_quad)[held]), "s",
+                                    "held-out RMS residual, recovered v(z) by quadrature"),
+        "rms_residual_published": (rms((t_obs - t_pub)[held]), "s", "held-out RMS residual, published 1-D model"),
+        "rms_residual_start": (rms((t_obs - t_start)[held]), "s", "held-out RMS residual, starting model"),
+        "velocity_rms_diff_published": (rms((v_pinn - v_pub_prof)[sel]), "km s-1",
+                                        f"RMS difference to the published model, {zc[0]}-{zc[1]} km depth"),
+        "velocity_rel_rms_diff_published": (rms(((v_pinn - v_pub_prof) / v_pub_prof)[sel]), "1",
+                                            f"relative RMS difference to the published model, {zc[0]}-{zc[1]} km"),
+        "n_picks": (float(len(picks)), "1", "number of P picks used (training + held out)"),
+    }
+    ds = xr.Dataset({
+        "vp_pinn": (("depth",), v_pinn, {"units": "km s-1", "long_name": "P velocity recovered by the PINN"}),
+        "vp_published": (("depth",), v_pub_prof, {"units": "km s-1", "long_name": "published 1-D P velocity"}),
+        "vp_start": (("depth",), v0 + g * zprof, {"units": "km s-1", "long_name": "starting P velocity"}),
+        "offset": (("pick",), r, {"units": "km", "long_name": "epicentral (horizontal) offset"}),
+        "source_depth": (("pick",), zs, {"units": "km", "long_name": "catalog hypocentre depth"}),
+        "traveltime_observed": (("pick",), t_obs, {"units": "s", "long_name": "observed P traveltime"}),
+        "traveltime_pinn": (("pick",), t_pinn, {"units": "s", "long_name": "PINN traveltime field at the pick"}),
+        "traveltime_pinn_model": (("pick",), t_quad, {"units": "s", "long_name": "quadrature traveltime, PINN v(z)"}),
+        "traveltime_published": (("pick",), t_pub, {"units": "s", "long_name": "quadrature traveltime, published model"}),
+        "held_out": (("pick",), held.astype(np.int8), {"units": "1", "long_name": "1 = held out of training"}),
+        **metrics_vars(metrics),
+    }, coords={"depth": ("depth", zprof, {"units": "km", "long_name": "depth", "positive": "down"}),
+               "pick": ("pick", np.arange(len(picks)), {"units": "1", "long_name": "pick index"})},
+        attrs={"synthetic": int(bool(cfg.get("synthetic", False)))})
+    return StudyResult(with_history(ds, history), model.state_dict(), {k: v[0] for k, v in metrics.items()}, history)
