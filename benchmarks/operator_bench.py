@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 import torch
@@ -76,7 +75,8 @@ def main() -> None:
     print(f"\nFNO benchmark on {name}: {n} training samples, {args.steps} Adam steps, batch {args.batch}, "
           f"width {args.width}, modes {args.modes}, layers {args.layers}, device {device}, threads {args.threads}")
     keys = list(next(iter(rows.values())).keys())
-    print(f"{'metric':26s}" + "".join(f"{k:>14s}" for k in rows) + ("   ratio sciml/neuralop" if len(rows) == 2 else ""))
+    ratio_head = "   ratio sciml/neuralop" if len(rows) == 2 else ""
+    print(f"{'metric':26s}" + "".join(f"{k:>14s}" for k in rows) + ratio_head)
     for key in keys:
         vals = [rows[k][key] for k in rows]
         line = f"{key:26s}" + "".join(f"{v:14.4g}" for v in vals)

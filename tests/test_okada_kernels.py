@@ -10,7 +10,7 @@ import torch
 from torch.func import jacrev, vmap
 
 from sciml.errors import InputError
-from sciml.okada import dc3d, dc3d0
+from sciml.okada import dc3d, dc3d0, dc3d_unit
 
 F64 = torch.float64
 
@@ -274,3 +274,57 @@ def test_numpy_free_of_nans_over_random_configs():
     grads = torch.autograd.grad(r.u.sum() + r.grad.sum(), [p[k] for k in ("depth", "dip", "al1", "x", "y")])
     assert all(torch.isfinite(g).all() for g in grads)
     assert np.all(r.iret.numpy() == 0)
+
+
+def test_dc3d_unit_equals_dc3d_per_mode():
+    """The one-pass unit-mode kernel (Green's functions) equals dc3d with a unit dislocation of each mode."""
+    g = torch.Generator().manual_seed(3)
+    x, y = (torch.rand(50, generator=g, dtype=F64) * 20 - 10 for _ in range(2))
+    z = -torch.rand(50, generator=g, dtype=F64) * 3
+    geo = (0.6, x, y, z, 4.0, torch.tensor([30.0, 90.0], dtype=F64)[:, None], -2.0, 3.0, -2.5, 1.0)
+    res = dc3d_unit(*geo, derivatives=True)
+    assert res.u.shape == (2, 50, 3, 3) and res.grad.shape == (2, 50, 3, 3, 3)
+    for m in range(3):
+        ref = dc3d(*geo, *[1.0 if k == m else 0.0 for k in range(3)])
+        torch.testing.assert_close(res.u[..., m, :], ref.u, rtol=1e-12, atol=1e-18)
+        torch.testing.assert_close(res.grad[..., m, :, :], ref.grad, rtol=1e-12, atol=1e-18)
+
+
+def test_non_vertical_fast_path_matches_mixed_batch():
+    """Calls without a vertical fault skip the cos(dip) = 0 branch: values and dip gradients equal those of the same
+    sources in a batch that contains a vertical fault (which evaluates every branch)."""
+    x, y, z = torch.tensor([1.5, -2.0, 0.3], dtype=F64), torch.tensor([2.5, 0.7, -1.1], dtype=F64), -0.2
+    outs = []
+    for dips in ([65.0], [65.0, 90.0]):
+        dip = torch.tensor(dips, dtype=F64, requires_grad=True)[:, None]
+        res = dc3d(0.6, x, y, z, 3.0, dip, -2.0, 3.0, -2.5, 1.0, 0.4, 1.0, 0.3)
+        (gd,) = torch.autograd.grad(res.u.sum() + res.grad.sum(), dip)
+        outs.append((res.u[0], res.grad[0], gd[0]))
+    for a, b in zip(*outs):
+        torch.testing.assert_close(a, b, rtol=1e-13, atol=1e-18)
+
+
+def test_dc3d_unit_mode_subsets_and_bad_modes():
+    """A subset of modes (any order) equals the corresponding slices of the all-mode evaluation."""
+    x, y = torch.tensor([1.0, -3.0, 4.0], dtype=F64), torch.tensor([2.0, 0.5, -1.0], dtype=F64)
+    geo = (0.6, x, y, -0.5, 4.0, 50.0, -2.0, 3.0, -2.5, 1.0)
+    full = dc3d_unit(*geo, derivatives=True)
+    for modes in ((0, 1), (2,), (1, 0)):
+        sub = dc3d_unit(*geo, derivatives=True, modes=modes)
+        torch.testing.assert_close(sub.u, full.u[..., list(modes), :], rtol=1e-14, atol=0)
+        torch.testing.assert_close(sub.grad, full.grad[..., list(modes), :, :], rtol=1e-14, atol=0)
+    with pytest.raises(InputError, match="modes"):
+        dc3d_unit(*geo, modes=(0, 3))
+
+
+def test_plain_zero_dislocation_skips_mode_with_same_values():
+    """A dislocation given as the number 0 skips its mode; values equal those with a tensor 0 (whose derivative is
+    still carried, see test_gradient_wrt_zero_dislocation_component)."""
+    x, y = torch.tensor([1.0, -3.0, 4.0], dtype=F64), torch.tensor([2.0, 0.5, -1.0], dtype=F64)
+    geo = (0.6, x, y, -0.5, 4.0, 50.0, -2.0, 3.0, -2.5, 1.0)
+    zero = torch.zeros((), dtype=F64)
+    for disl in ((0.7, -0.4, 0), (0, 0.3, 0.0), (0, 0, 0)):
+        a = dc3d(*geo, *disl)
+        b = dc3d(*geo, *[zero if v == 0 else v for v in disl])
+        torch.testing.assert_close(a.u, b.u, rtol=1e-14, atol=1e-300)
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-14, atol=1e-300)

@@ -85,14 +85,23 @@ class DarcySolve(torch.autograd.Function):
     def forward(ctx, m: torch.Tensor, n: int, f: float) -> torch.Tensor:  # type: ignore[override]
         mm = m.detach().cpu().numpy().reshape(-1, n * n)
         rhs = np.full(n * n, f / n ** 2)
+        bad = ~np.all(np.isfinite(mm) & (np.abs(mm) < 300.0), axis=1)  # products of exp(m) would over/underflow
+        if bad.any():  # trial states of a sampler far out in the tails: NaN (a rejected, divergent state)
+            mm = np.where(bad[:, None], 0.0, mm)
         if n * n <= DENSE_MAX:
             a = dense_matrices(mm, n)
-            u = np.linalg.solve(a, np.broadcast_to(rhs, (a.shape[0], n * n))[..., None])[..., 0]
+            try:
+                u = np.linalg.solve(a, np.broadcast_to(rhs, (a.shape[0], n * n))[..., None])[..., 0]
+            except np.linalg.LinAlgError:  # numerically singular trial state: mark it, solve the others
+                bad |= np.linalg.cond(a) > 1e14
+                a[bad] = np.eye(n * n)
+                u = np.linalg.solve(a, np.broadcast_to(rhs, (a.shape[0], n * n))[..., None])[..., 0]
             ctx.solver = lambda g: np.linalg.solve(a, g[..., None])[..., 0]
         else:
             lus = [spla.splu(darcy_matrix(row.reshape(n, n)).tocsc()) for row in mm]
             u = np.array([lu.solve(rhs) for lu in lus])
             ctx.solver = lambda g: np.array([lu.solve(gi) for lu, gi in zip(lus, g)])
+        u[bad] = np.nan
         out = torch.as_tensor(u, dtype=m.dtype, device=m.device).reshape(m.shape)
         ctx.n = n
         ctx.save_for_backward(m, out)

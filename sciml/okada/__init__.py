@@ -3,10 +3,10 @@ derivatives, coseismic data readers and fault inversions."""
 
 from sciml.okada.derivatives import hessian, jacobian
 from sciml.okada.fault import (RECT_PARAMS, Deformation, alpha_from, inflation_potency, point_source,
-                               potency_from_moment, rectangle, stations_from_lonlat)
+                               potency_from_moment, rectangle, rectangle_unit, stations_from_lonlat)
 from sciml.okada.greens import PatchGrid, greens_matrix, patch_grid
-from sciml.okada.kernels import OkadaResult, dc3d, dc3d0
+from sciml.okada.kernels import OkadaResult, dc3d, dc3d0, dc3d_unit
 
-__all__ = ["dc3d", "dc3d0", "OkadaResult", "rectangle", "point_source", "Deformation", "alpha_from",
-           "potency_from_moment", "inflation_potency", "stations_from_lonlat", "RECT_PARAMS", "jacobian", "hessian",
-           "patch_grid", "PatchGrid", "greens_matrix"]
+__all__ = ["dc3d", "dc3d0", "dc3d_unit", "OkadaResult", "rectangle", "rectangle_unit", "point_source", "Deformation",
+           "alpha_from", "potency_from_moment", "inflation_potency", "stations_from_lonlat", "RECT_PARAMS", "jacobian",
+           "hessian", "patch_grid", "PatchGrid", "greens_matrix"]

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from sciml.errors import InputError
-from sciml.okada.kernels import as_tensors, dc3d, dc3d0
+from sciml.okada.kernels import _is_zero_number, as_tensors, dc3d, dc3d0, dc3d_unit
 
 REFERENCES = ("top_center", "top_left", "centroid")
 RECT_PARAMS = ("east", "north", "depth", "strike", "dip", "length", "width", "rake", "slip", "opening")
@@ -144,16 +144,37 @@ def rectangle(stations: torch.Tensor, *, east=0.0, north=0.0, depth, strike, dip
               reference: str = "top_center", nu=0.25, lam=None, mu=None, derivatives: bool = True) -> Deformation:
     """Deformation at ``stations`` (..., 2|3) due to rectangular fault(s); all parameters broadcast.
 
-    ``derivatives=False``: displacement only (``grad`` None), 1.3-2x cheaper."""
+    ``derivatives=False``: displacement only (``grad`` None), about 2x cheaper."""
     se, sn, su = _split_stations(stations)
     ss, ds = slip_components(slip, rake, strike_slip, dip_slip)
     alpha = alpha_from(nu, lam, mu)
+    # dislocations given as the plain number 0 stay plain numbers: dc3d then skips their mode
+    plain0 = [_is_zero_number(v) for v in (ss, ds, opening)]
     (se, sn, su, east, north, depth, strike, dip, length, width, ss, ds, opening, alpha) = as_tensors(
         se, sn, su, east, north, depth, strike, dip, length, width, ss, ds, opening, alpha)
+    ss, ds, opening = (0.0 if z else v for z, v in zip(plain0, (ss, ds, opening)))
     x, y, sp, cp = _to_fault_frame(se - east, sn - north, strike)
     al1, al2, aw1, aw2 = _extent(reference, length, width)
     res = dc3d(alpha, x, y, su, depth, dip, al1, al2, aw1, aw2, ss, ds, opening, derivatives=derivatives)
     return _to_enu(res, sp, cp)
+
+
+def rectangle_unit(stations: torch.Tensor, *, east=0.0, north=0.0, depth, strike, dip, length, width,
+                   reference: str = "top_center", nu=0.25, lam=None, mu=None,
+                   modes: tuple[int, ...] = (0, 1, 2)) -> torch.Tensor:
+    """Displacement (..., M, 3) in east/north/up per 1 m of each of ``modes`` (0 strike slip, 1 dip slip,
+    2 opening; axis -2), as :func:`rectangle` (Aki-Richards signs) but all modes in one kernel evaluation (Green's
+    functions)."""
+    se, sn, su = _split_stations(stations)
+    alpha = alpha_from(nu, lam, mu)
+    (se, sn, su, east, north, depth, strike, dip, length, width, alpha) = as_tensors(
+        se, sn, su, east, north, depth, strike, dip, length, width, alpha)
+    x, y, sp, cp = _to_fault_frame(se - east, sn - north, strike)
+    al1, al2, aw1, aw2 = _extent(reference, length, width)
+    u = dc3d_unit(alpha, x, y, su, depth, dip, al1, al2, aw1, aw2, modes=modes).u  # (..., M, 3), Okada frame
+    ux, uy, uz = u.unbind(-1)
+    sp, cp = sp[..., None], cp[..., None]
+    return torch.stack([sp * ux - cp * uy, cp * ux + sp * uy, uz], dim=-1)
 
 
 def point_source(stations: torch.Tensor, *, east=0.0, north=0.0, depth, strike=0.0, dip=90.0,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from sciml.errors import InputError
-from sciml.okada.fault import _extent, rectangle
+from sciml.okada.fault import _extent, rectangle_unit
 
 
 @dataclass(frozen=True)
@@ -95,15 +95,13 @@ def patch_grid(*, east=0.0, north=0.0, depth, strike, dip, length, width, n_stri
 def greens_matrix(stations: torch.Tensor, patches: PatchGrid, *, nu=0.25, lam=None, mu=None,
                   chunk: int | None = None) -> torch.Tensor:
     """Displacement Green's functions (n, 3, P, 2): ENU displacement (m) per 1 m of strike slip ([..., 0]) and
-    dip slip ([..., 1]) on each patch. Stations (n, 2|3); evaluated in station chunks (default: ~4096
-    station-patch pairs per call, cache-sized) to bound memory."""
-    chunk = chunk or max(1, 4096 // patches.n)
+    dip slip ([..., 1]) on each patch. Stations (n, 2|3); both modes come from one kernel evaluation
+    (:func:`rectangle_unit`), in station chunks (default: ~16384 station-patch pairs per call) to bound memory."""
+    chunk = chunk or max(1, 16384 // patches.n)
     out = []
-    mode_ss = torch.tensor([1.0, 0.0], dtype=stations.dtype, device=stations.device)[:, None, None]
-    mode_ds = torch.tensor([0.0, 1.0], dtype=stations.dtype, device=stations.device)[:, None, None]
     pp = {k: getattr(patches, k)[None, :] for k in ("east", "north", "depth", "strike", "dip", "length", "width")}
     for i in range(0, stations.shape[0], chunk):
         st = stations[i:i + chunk][:, None, :]  # (c, 1, 3)
-        d = rectangle(st, strike_slip=mode_ss, dip_slip=mode_ds, nu=nu, lam=lam, mu=mu, derivatives=False, **pp)  # u (2, c, P, 3)
-        out.append(d.u.permute(1, 3, 2, 0))
+        u = rectangle_unit(st, nu=nu, lam=lam, mu=mu, modes=(0, 1), **pp)  # (c, P, 2 modes, 3)
+        out.append(u.permute(0, 3, 1, 2))
     return torch.cat(out, 0)

@@ -175,7 +175,8 @@ def summary_table(results: Mapping[tuple[str, int], xr.Dataset], metrics: Sequen
             if metric in ds:
                 arr[models.index(m), sizes.index(n)] = float(ds[metric])
         data[metric] = (("model", "n_train"), arr, {"units": "1", "long_name": f"{metric} (mean over test samples)"})
-    for key, long_name, unit in (("train_time_s", "training wall time", "s"), ("n_parameters", "trainable parameters", "1")):
+    for key, long_name, unit in (("train_time_s", "training wall time", "s"),
+                                 ("n_parameters", "trainable parameters", "1")):
         arr = np.full((len(models), len(sizes)), np.nan)
         for (m, n), ds in results.items():
             arr[models.index(m), sizes.index(n)] = float(ds.attrs[key])

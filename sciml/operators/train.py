@@ -5,8 +5,8 @@ output with scalar statistics of the training set (scalars, not per-pixel, so th
 resolution independent), stored as buffers so saved weights are self-contained.
 Loss terms: ``data`` = mean relative L2 error of a mini-batch; ``pde`` (physics-informed option for Darcy)
 = relative discrete Darcy residual of the prediction (:func:`~sciml.operators.physics.darcy_residual_loss`)
-on labelled and optional unlabelled inputs. Mini-batches are a deterministic function of the step (epoch permutation seeded by
-``(seed, epoch)``), as the trainer's resume contract requires.
+on labelled and optional unlabelled inputs. Mini-batches are a deterministic function of the step
+(epoch permutation seeded by ``(seed, epoch)``), as the trainer's resume contract requires.
 """
 from __future__ import annotations
 

@@ -73,7 +73,7 @@ rule bayes_fpi:
         data=lambda wc: _bayes_fpi_input(wc),
     output:
         nc="results/{bstudy}/fpi_prior.nc",
-        png="results/{bstudy}/figures/prior_samples.png",
+        png=figure("results/{bstudy}/figures/prior_samples.png", "bayes/prior_samples.rst"),
     wildcard_constraints:
         bstudy="tomography|bayes_darcy",
     params:
@@ -134,8 +134,8 @@ rule bayes_compare:
         bench=lambda wc: [BENCH(f"{wc.bstudy}_posterior_{m}") for m in _bayes_methods(wc.bstudy)],
     output:
         nc="results/{bstudy}/comparison.nc",
-        posteriors="results/{bstudy}/figures/posteriors.png",
-        comparison="results/{bstudy}/figures/comparison.png",
+        posteriors=figure("results/{bstudy}/figures/posteriors.png", "bayes/posteriors.rst"),
+        comparison=figure("results/{bstudy}/figures/comparison.png", "bayes/comparison.rst"),
     wildcard_constraints:
         bstudy="tomography|bayes_darcy",
     params:

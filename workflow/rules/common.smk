@@ -65,3 +65,11 @@ def LOG(name):
 
 def BENCH(name):
     return f"results/benchmarks/{name}.tsv"
+
+
+def figure(paths, caption):
+    """Figure output(s) shown in the report with the caption workflow/report/<caption> (category = its folder)."""
+    category = caption.split("/")[0]
+    if isinstance(paths, str):
+        return report(paths, caption=f"../report/{caption}", category=category)
+    return [report(p, caption=f"../report/{caption}", category=category) for p in paths]

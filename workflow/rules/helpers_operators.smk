@@ -13,6 +13,17 @@ def ops_cfg(study):
     return {**OPS_COMMON, **OPS[study]}
 
 
+OPS_DATA_KEYS = {
+    "darcy": ("n", "n_fine", "n_train", "n_test", "n_test_fine", "generator"),
+    "wave": ("generator", "n_train", "n_test", "marmousi"),
+}
+
+
+def ops_data_cfg(study):
+    """Only the keys that define a study's data sets (so training settings do not regenerate data)."""
+    return {k: OPS[study][k] for k in OPS_DATA_KEYS[study]}
+
+
 def ops_code(*pkgs):
     """Library sources of computing rules: the figure modules and other studies' solvers in sciml/forward
     are left out (figures rerun alone; an eikonal change does not retrain operators)."""

@@ -111,8 +111,8 @@ rule okada_figures_synthetic:
         code=code("okada", "plots"),
         nc="results/okada/synthetic.nc",
     output:
-        maps="results/okada/figures/synthetic_maps.png",
-        sens="results/okada/figures/sensitivity.png",
+        maps=figure("results/okada/figures/synthetic_maps.png", "okada/synthetic_maps.rst"),
+        sens=figure("results/okada/figures/sensitivity.png", "okada/sensitivity.rst"),
     params:
         kind="synthetic",
     log:
@@ -129,7 +129,7 @@ rule okada_figure_posterior:
         code=code("okada", "plots"),
         nc="results/okada/invert_{okcase}.nc",
     output:
-        png="results/okada/figures/posterior_{okcase}.png",
+        png=figure("results/okada/figures/posterior_{okcase}.png", "okada/posterior.rst"),
     params:
         kind="posterior",
     log:
@@ -146,7 +146,7 @@ rule okada_figure_slip:
         code=code("okada", "plots"),
         nc="results/okada/slip_{okcase}.nc",
     output:
-        png="results/okada/figures/slip_{okcase}.png",
+        png=figure("results/okada/figures/slip_{okcase}.png", "okada/slip.rst"),
     params:
         kind="slip",
     log:
@@ -163,7 +163,7 @@ rule okada_figure_parkfield_fit:
         code=code("okada", "plots"),
         nc="results/okada/invert_parkfield.nc",
     output:
-        png="results/okada/figures/fit_parkfield.png",
+        png=figure("results/okada/figures/fit_parkfield.png", "okada/fit_parkfield.rst"),
     params:
         kind="fit",
     log:

@@ -25,7 +25,7 @@ rule operators_darcy_data:
         test="results/operators/darcy/test.nc",
         fine="results/operators/darcy/fine.nc",
     params:
-        cfg=OPS["darcy"],
+        cfg=ops_data_cfg("darcy"),
         seed=config["seed"],
     log:
         LOG("operators_darcy_data"),
@@ -159,7 +159,7 @@ rule operators_wave_data:
         test="results/operators/wave/test.nc",
         marmousi_nc="results/operators/wave/marmousi.nc",
     params:
-        cfg=OPS["wave"],
+        cfg=ops_data_cfg("wave"),
         seed=config["seed"],
     log:
         LOG("operators_wave_data"),

@@ -39,7 +39,7 @@ rule pilm_examples_figure:
         code=code("gnss", "plots"),
         nc="results/pilm/examples.nc",
     output:
-        png="results/pilm/figures/examples_convergence.png",
+        png=figure("results/pilm/figures/examples_convergence.png", "pilm/examples.rst"),
     log:
         LOG("pilm_examples_figure"),
     threads: 1
@@ -157,10 +157,10 @@ rule pilm_figures:
         gpsgridder=pilm_gpsgridder,
         compare="results/pilm/{dataset}/compare.nc",
     output:
-        velocities="results/pilm/figures/{dataset}_velocities.png",
-        evidence="results/pilm/figures/{dataset}_evidence.png",
-        strains=expand("results/pilm/figures/{{dataset}}_strain_{reg}.png", reg=PILM_REGS),
-        gpsgridder=(["results/pilm/figures/{dataset}_gpsgridder.png"] if PILM_GMT else []),
+        velocities=figure("results/pilm/figures/{dataset}_velocities.png", "pilm/velocities.rst"),
+        evidence=figure("results/pilm/figures/{dataset}_evidence.png", "pilm/evidence.rst"),
+        strains=figure(expand("results/pilm/figures/{{dataset}}_strain_{reg}.png", reg=PILM_REGS), "pilm/strain.rst"),
+        gpsgridder=figure(["results/pilm/figures/{dataset}_gpsgridder.png"] if PILM_GMT else [], "pilm/gpsgridder.rst"),
     params:
         regs=PILM_REGS,
         title=pilm_title,
