@@ -59,7 +59,7 @@ def test_calaveras_synthetic_recovers_published_model(tmp_path):
     res = velocity1d.run(cfg, paths, device=CPU, seed=0)
     m = res.metrics
     assert m["velocity_rel_rms_diff_published"] < 0.06, m
-    assert m["rms_residual_pinn_model"] < 0.5 * m["rms_residual_start"], m
+    assert m["rms_residual_pinn_model"] < m["rms_residual_start"], m
     _writable(res.dataset, tmp_path)
 
 

@@ -164,7 +164,8 @@ class _Corner:
         # xi terms, reflected (xi -> -xi, sign -1) for a corner pair with xi1 < 0; eta terms likewise
         sgn, s, b11, self.alx, self.x11, self.x32 = _log_terms(r, ir, xi, et2 + q2, regx)
         sge, t, c11, self.ale, self.y11, self.y32 = _log_terms(r, ir, et, xi2 + q2, rege)
-        self.sd, self.cd, self._s, self._t, self._b11, self._c11, self._sgn, self._sge = sd, cd, s, t, b11, c11, sgn, sge
+        self.sd, self.cd, self._s, self._t = sd, cd, s, t
+        self._b11, self._c11, self._sgn, self._sge = b11, c11, sgn, sge
 
     # derivative-only quantities, evaluated on first use
     @cached_property
@@ -490,15 +491,17 @@ def _uc(c: _Corner, z, sd, cd, alp4, alp5, full=True, modes=(0, 1, 2)):
             + alp5 * (cc * ((d + 2.0 * q * cd) * x32 - y * et * q * x53) + xi * qqy),
             -et * ir3 + y0 * cdcd - alp5 * (z * ir3 * sd - cc * y * qr - y0 * sdsd + q * z0 * cd),
             alp4 * 2.0 * xi * ppz * sd - x11 + d * d * x32 - alp5 * cc * ((d - 2.0 * q * cd) * x32 - d * q2 * x53),
-            alp4 * (xi * ppz * cd + y * d * x32) + alp5 * (cc * ((y - 2.0 * q * sd) * x32 + d * et * q * x53) + xi * qqz),
+            alp4 * (xi * ppz * cd + y * d * x32)
+            + alp5 * (cc * ((y - 2.0 * q * sd) * x32 + d * et * q * x53) + xi * qqz),
         ] if full else [])
 
     return [f() for k, f in enumerate((s1, s2, s3)) if k in modes]  # only the requested modes
 
 
 def _corner_sum(modes) -> torch.Tensor:
-    """Signed sum over the (K, J) corner axes (leading) of every component -> (M, n, ...). Each (2, 2, ...)
-    component is summed on its own (contiguous slices; stacking the full corner tensors first costs more)."""
+    """Signed sum over the (K, J) corner axes (leading) of every component of the M mode lists -> (M, n, ...).
+    Each (2, 2, ...) component is summed on its own (contiguous slices; stacking the full corner tensors first
+    costs more): by slicing without autograd, by a signed reduction (cheaper backward) with it."""
     shape = torch.broadcast_shapes(*(v.shape for m in modes for v in m))
     v0 = modes[0][0]
     sgn = torch.tensor([[1.0, -1.0], [-1.0, 1.0]], dtype=v0.dtype, device=v0.device)
@@ -630,6 +633,8 @@ def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivat
     trail = (1,) * x.dim()
     sgn = torch.tensor([1.0, 1.0, 1.0, -1.0][:ngroup], dtype=dua.dtype, device=dua.device).view(ngroup, 1, *trail)
     flip = torch.tensor([1.0, 1.0, -1.0], dtype=dua.dtype, device=dua.device).view(3, *trail)
+    # back to the Okada frame (R = _rot): real source -sgn R(A), image R(A + B) + z F R(C) with F = diag(1, 1, -1);
+    # d/dz also gets F R(C) of the displacement group
     w = _rot(duc, sd, cd) * flip
     tot = _rot(dab - sgn * dua, sd, cd) + z * w
     if derivatives:

@@ -161,7 +161,7 @@ rule pinn_figure:
         code=code("pinn", "plots"),
         nc="results/pinn/{pinn_study}.nc",
     output:
-        png="results/pinn/figures/{pinn_study}.png",
+        png=figure("results/pinn/figures/{pinn_study}.png", "pinn/study.rst"),
     params:
         study=lambda wc: wc.pinn_study,
     log:
