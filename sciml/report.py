@@ -24,7 +24,7 @@ def upstream_netcdf(paths: Iterable[str | os.PathLike]) -> list[str]:
 
     def walk(node: dict) -> None:
         if node["path"].endswith(".nc") and node.get("status") == "ok" and node.get("rule") != "(raw input)":
-            found.add(node["path"])
+            found.add(os.path.relpath(node["path"]))
         for child in node.get("inputs", []):
             walk(child)
 

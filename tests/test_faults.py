@@ -77,7 +77,13 @@ def test_missing_gnss_columns_are_reported(workflow_copy):
 
 @pytest.mark.parametrize(
     ("section", "key", "value"),
-    [("pilm", ["strain", "knot_spacing_km"], "twenty"), ("pilm", ["strain", "poisson"], 0.7)],
+    [
+        ("pilm", ["strain", "knot_spacing_km"], "twenty"),
+        ("pilm", ["strain", "poisson"], 0.7),
+        ("okada", ["synthetic", "fault", "width"], -5000.0),  # impossible fault geometry
+        ("okada", ["synthetic", "fault", "dip"], 200.0),
+        ("okada", ["synthetic", "fault", "depth"], -1000.0),  # reference point above the surface
+    ],
 )
 def test_study_config_with_wrong_type_or_range_is_rejected(workflow_copy, section, key, value):
     cfg_path = workflow_copy / "config" / "config.yaml"

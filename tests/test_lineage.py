@@ -137,3 +137,17 @@ def test_figure_provenance_in_png(tmp_path):
     out = save_figure(fig, tmp_path / "f.png", provenance=prov)
     assert nc.read_provenance(out)["rule"] == "plot"
     assert json.loads(json.dumps(nc.read_provenance(out)))["params"] == {"a": 1}
+
+
+def test_lineage_resolves_relative_inputs_from_another_directory(tmp_path, monkeypatch):
+    """Rules record paths relative to the workflow's directory; the tree is found from anywhere."""
+    run_dir = tmp_path / "run"
+    (run_dir / "results").mkdir(parents=True)
+    monkeypatch.chdir(run_dir)
+    a = nc.write_dataset(_dataset(), "results/a.nc", title="a", provenance=nc.build_provenance(rule="first"))
+    nc.write_dataset(_dataset(), "results/b.nc", title="b",
+                     provenance=nc.build_provenance(rule="second", inputs=[a]))
+    monkeypatch.chdir(tmp_path)
+    tree = nc.lineage_tree(run_dir / "results" / "b.nc")
+    assert tree["inputs"][0]["rule"] == "first" and tree["inputs"][0]["status"] == "ok"
+    assert nc.validate_file(run_dir / "results" / "b.nc") == []

@@ -158,7 +158,20 @@ def build_provenance(
         "git_dirty": dirty,
         "versions": package_versions(),
         "created": now_utc(),
+        "workdir": os.getcwd(),
     }
+
+
+def resolve_input(recorded: str, provenance: Mapping[str, Any]) -> Path:
+    """Path of a recorded input: relative paths are relative to the producing run's working directory
+    (``workdir`` in the record), falling back to the current directory for moved result trees."""
+    path = Path(recorded)
+    if path.is_absolute():
+        return path
+    workdir = provenance.get("workdir")
+    if workdir and (Path(workdir) / path).exists():
+        return Path(workdir) / path
+    return path
 
 
 def check_cf_attributes(ds: xr.Dataset) -> list[str]:
@@ -301,9 +314,9 @@ def lineage_tree(path: str | os.PathLike, *, _seen: set[str] | None = None) -> d
         return node
     seen.add(key)
     for rec in prov.get("inputs", []) + prov.get("attachments", []):
-        child_path = Path(rec["path"])
+        child_path = resolve_input(rec["path"], prov)
         if not child_path.exists():
-            child = {"path": rec["path"], "rule": None, "status": "missing", "inputs": []}
+            child = {"path": str(child_path), "rule": None, "status": "missing", "inputs": []}
         else:
             child = lineage_tree(child_path, _seen=seen)
             if sha256(child_path) != rec.get("sha256"):
@@ -349,7 +362,7 @@ def validate_file(path: str | os.PathLike) -> list[str]:
         return problems + [str(exc)]
     problems += [f"provenance key {k!r} missing" for k in PROVENANCE_KEYS if k not in prov]
     for rec in prov.get("inputs", []) + prov.get("attachments", []):
-        p = Path(rec["path"])
+        p = resolve_input(rec["path"], prov)
         if not p.exists():
             problems.append(f"input {p} missing")
         elif sha256(p) != rec.get("sha256"):

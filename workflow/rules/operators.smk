@@ -79,8 +79,8 @@ rule operators_darcy_figures:
         fine="results/operators/darcy/fine.nc",
     output:
         nc="results/operators/darcy/summary.nc",
-        prediction=f"{OPS_FIG}/darcy_prediction.png",
-        size=f"{OPS_FIG}/darcy_error_vs_size.png",
+        prediction=figure(f"{OPS_FIG}/darcy_prediction.png", "operators/darcy_prediction.rst"),
+        size=figure(f"{OPS_FIG}/darcy_error_vs_size.png", "operators/error_vs_size.rst"),
     params:
         runs=[{"model": m, "n": n} for m, n in OPS_DARCY_RUNS],
     log:
@@ -133,8 +133,8 @@ rule operators_neuralop_figures:
         test32=OPS_NEURALOP_FILES["test32"],
     output:
         nc="results/operators/neuralop/summary.nc",
-        prediction=f"{OPS_FIG}/neuralop_prediction.png",
-        size=f"{OPS_FIG}/neuralop_error_vs_size.png",
+        prediction=figure(f"{OPS_FIG}/neuralop_prediction.png", "operators/neuralop_prediction.rst"),
+        size=figure(f"{OPS_FIG}/neuralop_error_vs_size.png", "operators/error_vs_size.rst"),
     params:
         runs=[{"impl": i, "n": n} for i, n in OPS_NEURALOP_RUNS],
     log:
@@ -213,8 +213,8 @@ rule operators_wave_figures:
         marmousi="results/operators/wave/marmousi.nc",
     output:
         nc="results/operators/wave/summary.nc",
-        prediction=f"{OPS_FIG}/wave_prediction.png",
-        size=f"{OPS_FIG}/wave_error_vs_size.png",
+        prediction=figure(f"{OPS_FIG}/wave_prediction.png", "operators/wave_prediction.rst"),
+        size=figure(f"{OPS_FIG}/wave_error_vs_size.png", "operators/error_vs_size.rst"),
     params:
         sizes=OPS_WAVE_SIZES,
     log:
