@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 import torch
 import xarray as xr
+from scipy.integrate import trapezoid
 
 from sciml.errors import InputError
 from sciml.pinn.common import (StudyResult, build_mlp, dtype_of, metrics_vars, predict, rel_l2, step_generator,
@@ -215,7 +216,7 @@ def run_slip_inversion(cfg: dict[str, Any], *, device: torch.device, seed: int, 
     rms = lambda a: float(np.sqrt(np.mean(np.square(a))))  # noqa: E731
     metrics = {
         "slip_rel_l2": (rel_l2(s_pinn, s_true), "1", "relative L2 error of recovered slip"),
-        "moment_ratio": (float(np.trapezoid(s_pinn, zprof) / np.trapezoid(s_true, zprof)), "1",
+        "moment_ratio": (float(trapezoid(s_pinn, zprof) / trapezoid(s_true, zprof)), "1",
                          "recovered / true potency (integrated slip)"),
         "misfit_rms_network": (rms(w_fit - w_obs), "m", "RMS surface misfit of the PINN displacement"),
         "misfit_rms_analytic": (rms(w_recovered - w_obs), "m", "RMS misfit of the recovered slip (analytic forward)"),
