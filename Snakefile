@@ -1,6 +1,6 @@
 # sciml: one Snakemake workflow over the sciml library.
 # Quick default:  snakemake --profile workflow/profiles/default all
-# Paper scale:    snakemake --profile workflow/profiles/slurm --configfile config/paper.yaml all
+# Paper scale:    snakemake all --profile workflow/profiles/slurm --configfile config/paper.yaml
 from pathlib import Path
 
 from snakemake.utils import min_version

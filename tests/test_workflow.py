@@ -30,6 +30,13 @@ def test_dry_run_of_all_and_slurm_profile(workflow_copy):
     assert run.returncode == 0, run.stdout + run.stderr
 
 
+def test_paper_config_validates_and_plans_on_the_slurm_profile(workflow_copy):
+    """The documented paper-scale command (README, "Running on a cluster") plans without error."""
+    run = snakemake(workflow_copy, "all", "-n", "--profile", "workflow/profiles/slurm",
+                    "--configfile", "config/paper.yaml")
+    assert run.returncode == 0, (run.stdout + run.stderr)[-3000:]
+
+
 # The smallest multi-rule chain of the default config: 1-D PILM examples -> convergence figure.
 TINY_NC = "results/pilm/examples.nc"
 TINY_FIG = "results/pilm/figures/examples_convergence.png"

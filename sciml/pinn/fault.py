@@ -139,6 +139,16 @@ def _train(cfg: dict[str, Any], *, device, seed, checkpoint, progress, slip_targ
         }
         if data is not None:
             terms["data"] = ((m(xd)[:, 0] - wd) ** 2).mean()
+        if m.slip_net is not None:
+            # optional slip regularisation, active only when weighted in train.weights: roughness |ds/dz|^2
+            # and depth-weighted damping (z/F)^2 s^2 (discourages slip leaking to the bottom of the allowed range)
+            if "slip_smooth" in tcfg.weights:
+                zr = uniform(n_b, [0], [F], g, **tkw).requires_grad_(True)
+                dsdz = torch.autograd.grad(m.slip(zr).sum(), zr, create_graph=True)[0]
+                terms["slip_smooth"] = (dsdz**2).mean()
+            if "slip_depth" in tcfg.weights:
+                zr = uniform(n_b, [0], [F], g, **tkw)
+                terms["slip_depth"] = ((zr[:, 0] / F) ** 2 * m.slip(zr)[:, 0] ** 2).mean()
         return terms
 
     history = Trainer(model, loss_fn, tcfg, device=device, checkpoint=checkpoint).fit()
