@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from sciml.errors import InputError
 
@@ -46,3 +47,10 @@ def seed_everything(seed: int) -> None:
     torch.manual_seed(seed)
     os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
     torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def limit_blas_threads(n: int | None = None) -> threadpool_limits:
+    """Cap BLAS/OpenMP thread pools at ``n`` (default: torch's thread count); use as a context manager.
+
+    Oversubscribed multithreaded BLAS beside other jobs slows dense and small batched solves by 10-100x."""
+    return threadpool_limits(limits=int(n if n is not None else torch.get_num_threads()))

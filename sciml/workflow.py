@@ -24,9 +24,8 @@ from typing import Any
 
 import torch
 import xarray as xr
-from threadpoolctl import threadpool_limits
 
-from sciml.device import resolve_device, seed_everything
+from sciml.device import limit_blas_threads, resolve_device, seed_everything
 from sciml.io.netcdf import build_provenance, write_dataset
 
 CODE_INPUT = "code"  # name of the rule input listing library sources (recorded as a digest)
@@ -129,7 +128,7 @@ def rule_context(smk: Any) -> Iterator[RuleContext]:
     # when jobs run side by side); the variables also reach subprocesses such as GMT
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
-    blas_limit = threadpool_limits(limits=threads)
+    blas_limit = limit_blas_threads(threads)
     ctx = RuleContext(
         rule=rule,
         input=smk.input,

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 import xarray as xr
-from threadpoolctl import threadpool_limits
 
+from sciml.device import limit_blas_threads
 from sciml.errors import InputError
 from sciml.gp import GaussianProcess
 from sciml.bayes import methods
@@ -122,16 +122,10 @@ def network_from_fpi(problem: InverseProblem, net_cfg: Mapping, attrs: Mapping, 
     return net
 
 
-def blas_threads():
-    """Limit NumPy's BLAS to torch's thread count: the small batched solves of the samplers slow down by orders
-    of magnitude when an oversubscribed multithreaded BLAS competes for the cores."""
-    return threadpool_limits(limits=torch.get_num_threads(), user_api="blas")
-
-
 def run_method(problem: InverseProblem, method: str, cfg: Mapping, seed: int,
                fpi_attrs: Mapping | None = None) -> tuple[np.ndarray, dict]:
     """Posterior field samples ``(n, m)`` and diagnostics for ``fpi_bpinn_hmc | fpi_bpinn_svgd | fparvi``."""
-    with blas_threads():
+    with limit_blas_threads():
         return _run_method(problem, method, cfg, seed, fpi_attrs)
 
 
@@ -229,7 +223,7 @@ def run_reference(study: str, problem: InverseProblem, cfg: Mapping, seed: int
         return samples, {"moments": "analytic", "method_wall_s": time.perf_counter() - t0}, post.mean, post.std
     from sciml.bayes.darcy import run_pcn
 
-    with blas_threads():
+    with limit_blas_threads():
         samples, info = run_pcn(problem, cfg["pcn"], seed)
     info["method_wall_s"] = time.perf_counter() - t0
     return samples, info, None, None
