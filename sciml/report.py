@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -56,11 +55,3 @@ def lineage_report(paths: Iterable[str | os.PathLike]) -> str:
     return "\n\n".join(format_tree(lineage_tree(p)) for p in paths) + "\n"
 
 
-def write_text_atomic(text: str, path: str | os.PathLike) -> Path:
-    """Write a text file via a temporary file and rename."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, path)
-    return path

@@ -328,3 +328,52 @@ def test_plain_zero_dislocation_skips_mode_with_same_values():
         b = dc3d(*geo, *[zero if v == 0 else v for v in disl])
         torch.testing.assert_close(a.u, b.u, rtol=1e-14, atol=1e-300)
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-14, atol=1e-300)
+
+
+def test_number_dip_static_path_equals_tensor_dip():
+    """A dip given as a number (no cos(dip) = 0) leaves the vertical branch out statically; values equal those of the
+    same dip as a tensor (which evaluates it), and a number dip of exactly 90 still takes the vertical formulas
+    (checked against the published vertical-fault check list values in test_okada1985_table2_published_values)."""
+    x, y = torch.tensor([1.0, -3.0, 4.0, 0.0], dtype=F64), torch.tensor([2.0, 0.5, -1.0, 0.0], dtype=F64)
+    for dip in (70.0, 90.0, np.float64(35.0)):
+        a = dc3d(0.6, x, y, -0.5, 4.0, dip, -2.0, 3.0, -2.5, 1.0, 0.4, 1.0, 0.3)
+        b = dc3d(0.6, x, y, -0.5, 4.0, torch.tensor(float(dip), dtype=F64), -2.0, 3.0, -2.5, 1.0, 0.4, 1.0, 0.3)
+        torch.testing.assert_close(a.u, b.u, rtol=1e-14, atol=1e-300)
+        torch.testing.assert_close(a.grad, b.grad, rtol=1e-14, atol=1e-300)
+
+
+def test_dc3d_traces_as_one_graph_for_torch_compile():
+    """``torch.compile(..., fullgraph=True)`` traces dc3d (tensor and number dips) without a graph break, and the
+    traced function equals eager dc3d (dynamo tracing only, backend 'eager': the inductor build is benchmarked in
+    benchmarks/okada_bench.py)."""
+    torch._dynamo.reset()
+    x, y = torch.tensor([1.0, -3.0, 4.0], dtype=F64), torch.tensor([2.0, 0.5, -1.0], dtype=F64)
+    dip_t = torch.tensor([60.0, 90.0], dtype=F64)[:, None]
+    for dip in (dip_t, 60.0):
+        def f(x, y, dip=dip):
+            r = dc3d(0.6, x, y, -0.5, 4.0, dip, -2.0, 3.0, -2.5, 1.0, 0.4, 1.0, 0.3)
+            return r.u, r.grad, r.iret
+        got = torch.compile(f, fullgraph=True, backend="eager")(x, y)
+        for a, b in zip(got, f(x, y)):
+            torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-300)
+
+
+def test_surface_shortcut_equals_general_evaluation():
+    """Stations at z = 0 (the number, or a zero tensor) use one corner set and the displacement group of part C only;
+    values equal the general evaluation (forced by a z that requires grad), including singular stations (iret 1)."""
+    x = torch.tensor([1.0, -3.0, 4.0, -2.0, 0.5], dtype=F64)
+    y = torch.tensor([2.0, 0.5, -1.0, 0.0, 0.0], dtype=F64)
+    geo = (4.0, 50.0, -2.0, 3.0, -2.5, 1.0)
+    z_general = torch.zeros(5, dtype=F64, requires_grad=True)
+    ref = dc3d(0.6, x, y, z_general, *geo, 0.4, 1.0, 0.3)
+    (dz,) = torch.autograd.grad(ref.u.sum(), z_general)
+    for z in (0, 0.0, torch.zeros(5, dtype=F64)):
+        got = dc3d(0.6, x, y, z, *geo, 0.4, 1.0, 0.3)
+        torch.testing.assert_close(got.u, ref.u.detach(), rtol=1e-13, atol=1e-300)
+        torch.testing.assert_close(got.grad, ref.grad.detach(), rtol=1e-13, atol=1e-300)
+        assert torch.equal(got.iret, ref.iret)
+    # the analytic d/dz at the surface equals the AD derivative of the general evaluation
+    torch.testing.assert_close(got.grad[..., 2].sum(-1), dz, rtol=1e-10, atol=1e-15)
+    unit = dc3d_unit(0.6, x, y, 0.0, *geo, derivatives=True)
+    unit_ref = dc3d_unit(0.6, x, y, z_general, *geo, derivatives=True)
+    torch.testing.assert_close(unit.grad, unit_ref.grad.detach(), rtol=1e-13, atol=1e-300)

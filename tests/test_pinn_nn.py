@@ -119,6 +119,19 @@ def test_resume_from_checkpoint_equals_uninterrupted(tmp_path, stop_at):
     assert all("units" in ds[v].attrs and "long_name" in ds[v].attrs for v in ds.variables)
 
 
+def test_lbfgs_keeps_descending_after_adam():
+    """Regression: with torch's default max_eval (= 1 for max_iter=1) recent torch allows the strong-Wolfe
+    line search no extra evaluation, so one overshooting first step froze L-BFGS at step size 0 for good."""
+    m = MLP([2, 16, 1], seed=0)
+    x = torch.rand(100, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+
+    def fit(model, step):
+        return {"fit": ((model(x)[:, 0] - torch.sin(3 * x[:, 0])) ** 2).mean()}
+    h = Trainer(m, fit, TrainConfig(adam_steps=50, lbfgs_steps=15, lr=1e-2, progress=False), device=CPU).fit()
+    lb = h.loss[50:]
+    assert lb[-1] < 0.5 * lb[0] and len(set(lb)) == len(lb), lb
+
+
 def test_early_stopping_restores_best_and_nan_is_diagnosed():
     m, f = _problem()
     vals = iter([5.0, 4.0, 4.5, 4.6, 4.7, 9.0, 9.0, 9.0])

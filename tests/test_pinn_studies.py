@@ -32,19 +32,27 @@ def test_eikonal_forward_vs_fast_marching(tmp_path):
     _writable(res.dataset, tmp_path)
 
 
-def test_tomography_reduces_model_error_and_misfit(tmp_path):
-    """Recovered velocity is closer to the true model than the start; fast-marching misfit through it drops."""
+def test_tomography_recovers_anomaly_to_stated_threshold(tmp_path):
+    """Small size (9 sources x 36 receivers on both wells + surface; pre-training, joint Adam, L-BFGS) vs two
+    independent references: the true model (anomaly correlation >= 0.85, velocity error <= 0.5 x the starting
+    model's; default size reaches ~0.97 and ~0.2 x) and fast marching through the recovered model (misfit
+    < 0.25 x the start's)."""
     cfg = {"xlim": [0, 4], "zlim": [0, 2],
            "model": {"kind": "gradient_anomaly", "v0": 2.0, "gradient": 0.5, "anomaly": 0.4, "center": [2.0, 1.0],
                      "width": 0.4},
-           "start": {"v0": 2.0, "gradient": 0.5}, "n_sources": 6, "n_receivers": 20, "reference_spacing": 0.04,
-           "network": {"hidden": [32, 32, 32]}, "n_collocation": 600, "output_spacing": 0.1,
-           "train": {"adam_steps": 600, "lr": 5e-3, "lr_decay": 0.3, "weights": {"data": 10.0}}}
+           "start": {"v0": 2.0, "gradient": 0.5}, "n_sources": 9, "n_receivers": 36,
+           "source_sides": ["left", "top", "right"], "receiver_sides": ["left", "top", "right"],
+           "reference_spacing": 0.04, "network": {"hidden": [32, 32, 32]}, "n_collocation": 600, "output_spacing": 0.1,
+           "pretrain_steps": 1000, "threshold_anomaly_correlation": 0.85, "threshold_velocity_rel_rms_ratio": 0.5,
+           "train": {"adam_steps": 3000, "lr": 5e-3, "lr_decay": 0.5, "lbfgs_steps": 2000, "weights": {"data": 10.0}}}
     res = eikonal.run_tomography(cfg, device=CPU, seed=0)
     m = res.metrics
-    assert m["misfit_rms_fmm"] < 0.7 * m["misfit_rms_start"], m
-    assert m["velocity_rel_rms_error"] < m["velocity_rel_rms_error_start"], m
-    assert m["anomaly_correlation"] > 0.05, m
+    assert m["anomaly_correlation"] >= m["threshold_anomaly_correlation"], m
+    assert m["velocity_rel_rms_ratio"] <= m["threshold_velocity_rel_rms_ratio"], m
+    assert m["misfit_rms_fmm"] < 0.25 * m["misfit_rms_start"], m
+    # pre-training left the data untouched: the data term is logged but not yet fitted
+    data = res.history.terms["data"]
+    assert data[999] > 10 * data[-1], (data[999], data[-1])
     _writable(res.dataset, tmp_path)
 
 

@@ -23,7 +23,6 @@ import json
 import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ import numpy as np
 import xarray as xr
 
 from sciml.errors import InputError
+from sciml.io.atomic import atomic_path
 
 PROVENANCE_ATTR = "sciml_provenance"
 CONVENTIONS = "CF-1.10"
@@ -232,17 +232,8 @@ def write_dataset(
         elif isinstance(value, (dict, list, tuple)) and not _is_numeric_list(value):
             out.attrs[name] = json.dumps(_jsonable(value), sort_keys=True)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, fsync=True) as tmp:
         out.to_netcdf(tmp, engine="netcdf4", format="NETCDF4", encoding=_encoding(out))
-        with open(tmp, "rb") as fh:
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path
 
 

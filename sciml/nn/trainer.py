@@ -30,7 +30,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-import os
 import random
 import time
 from collections.abc import Callable, Iterable
@@ -43,10 +42,12 @@ import torch
 import xarray as xr
 
 from sciml.errors import InputError
+from sciml.io.atomic import save_torch
 
 log = logging.getLogger(__name__)
 
 LossFn = Callable[[torch.nn.Module, int], dict[str, torch.Tensor]]
+LBFGS_MAX_LS = 25  # strong-Wolfe line-search evaluations allowed per L-BFGS iteration
 
 
 @dataclass
@@ -243,12 +244,9 @@ class Trainer:
     def _save(self, opt: torch.optim.Optimizer, state: dict[str, Any]) -> None:
         if self.checkpoint is None:
             return
-        self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
         blob = {"snapshot": self._snapshot(), "optimizer": opt.state_dict(), "history": self.history.state(),
                 "rng": _rng_state(), "config": dataclasses.asdict(self.cfg), **state}
-        tmp = self.checkpoint.with_name(self.checkpoint.name + f".tmp{os.getpid()}")
-        torch.save(blob, tmp)
-        os.replace(tmp, self.checkpoint)
+        save_torch(blob, self.checkpoint)
 
     def _load(self) -> dict[str, Any] | None:
         if self.checkpoint is None or not self.checkpoint.exists():
@@ -271,8 +269,11 @@ class Trainer:
     def _make_opt(self, phase: int) -> torch.optim.Optimizer:
         if phase == 0:
             return torch.optim.Adam(self.params, lr=self.cfg.lr)
-        return torch.optim.LBFGS(self.params, lr=self.cfg.lbfgs_lr, max_iter=1, history_size=self.cfg.lbfgs_history,
-                                 line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-15)
+        # one iteration per step; max_eval explicit because recent torch caps the strong-Wolfe line search at
+        # max_eval - 1 evaluations (default max_iter * 5 // 4 = 1 gives none: a first overshoot froze L-BFGS)
+        return torch.optim.LBFGS(self.params, lr=self.cfg.lbfgs_lr, max_iter=1, max_eval=1 + LBFGS_MAX_LS,
+                                 history_size=self.cfg.lbfgs_history, line_search_fn="strong_wolfe",
+                                 tolerance_grad=1e-12, tolerance_change=1e-15)
 
     # -- main loop --------------------------------------------------------------------------------------
     def fit(self) -> TrainHistory:

@@ -27,17 +27,20 @@ Differences from the Fortran original (values are identical wherever IRET = 0, u
 IRET: 0 normal, 1 singular (station on a fault edge, or at the point source), 2 station above the surface
 (z > 0). Where IRET != 0 all outputs are 0 and their gradients are 0.
 
-Performance (eager PyTorch, ~2000 elementwise ops per call): corner quantities are laid out (2, 2, ...) so that
-each corner sum reads contiguous slices; the 3 (4) modes are corner-summed before they are weighted by the
-dislocation (on 4x smaller tensors; :func:`dc3d_unit` returns them unweighted, i.e. all Green's functions in one
-pass); reciprocal powers of R are formed once; the cos(dip) = 0 branch is skipped when no source is vertical (plain
-eager CPU calls only, see :func:`_maybe_any`). On a loaded CPU, one intra-op thread is much faster than several.
+Performance: corner quantities are laid out (2, 2, ...) so that each operation serves the four corners and each
+corner sum reads contiguous slices; the 3 (4) modes are corner-summed before they are weighted by the dislocation
+(on 4x smaller tensors; :func:`dc3d_unit` returns them unweighted, i.e. all Green's functions in one pass);
+reciprocal powers of R are formed once. Exact shortcuts: stations at the free surface (``z`` the number 0, or in plain
+eager CPU calls a zero tensor without autograd) use one corner set, part A only for d/dz and the displacement group
+of part C (:func:`_surface_modes`); the cos(dip) = 0 branch is left out when ``dip`` is a number or array without a
+vertical dip, or (plain eager CPU) no source is vertical. :func:`dc3d` traces as one graph, so
+``torch.compile(..., fullgraph=True)`` fuses it into one C++ kernel (``benchmarks/okada_bench.py``). On a loaded
+CPU, one intra-op thread is much faster than several in eager mode.
 """
 
 from __future__ import annotations
 
 import math
-from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -65,6 +68,21 @@ class OkadaResult(NamedTuple):
 
 
 # ----------------------------------------------------------------------------------------------- helpers
+class _lazy:  # noqa: N801 - used as a decorator
+    """``functools.cached_property`` without its lock (Python 3.11 takes one, which ``torch.compile`` cannot trace):
+    computed on first access, then stored in the instance ``__dict__``, which takes precedence."""
+
+    def __init__(self, fn):
+        self.fn, self.name = fn, fn.__name__
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        value = self.fn(obj)
+        obj.__dict__[self.name] = value
+        return value
+
+
 def as_tensors(*args, names: tuple[str, ...] | None = None) -> list[torch.Tensor]:
     """Convert numbers/tensors to one floating dtype and device, broadcast together.
 
@@ -168,45 +186,45 @@ class _Corner:
         self._b11, self._c11, self._sgn, self._sge = b11, c11, sgn, sge
 
     # derivative-only quantities, evaluated on first use
-    @cached_property
+    @_lazy
     def x53(self):
         r, r2, s = self.r, self.r2, self._s
         return self._sgn * (8.0 * r2 + 9.0 * r * s + 3.0 * s * s) * self._b11**3 * self.ir2
 
-    @cached_property
+    @_lazy
     def y53(self):
         r, r2, t = self.r, self.r2, self._t
         return self._sge * (8.0 * r2 + 9.0 * r * t + 3.0 * t * t) * self._c11**3 * self.ir2
 
-    @cached_property
+    @_lazy
     def ey(self):
         return self.sd * self.ir - self.y * self.q * self.ir3
 
-    @cached_property
+    @_lazy
     def ez(self):
         return self.cd * self.ir + self.d * self.q * self.ir3
 
-    @cached_property
+    @_lazy
     def fy(self):
         return self.d * self.ir3 + self.xi2 * self.y32 * self.sd
 
-    @cached_property
+    @_lazy
     def fz(self):
         return self.y * self.ir3 + self.xi2 * self.y32 * self.cd
 
-    @cached_property
+    @_lazy
     def gy(self):
         return 2.0 * self.x11 * self.sd - self.y * self.q * self.x32
 
-    @cached_property
+    @_lazy
     def gz(self):
         return 2.0 * self.x11 * self.cd + self.d * self.q * self.x32
 
-    @cached_property
+    @_lazy
     def hy(self):
         return self.d * self.q * self.x32 + self.xi * self.q * self.y32 * self.sd
 
-    @cached_property
+    @_lazy
     def hz(self):
         return self.y * self.q * self.x32 + self.xi * self.q * self.y32 * self.cd
 
@@ -301,7 +319,7 @@ def _ub_integrals(c: _Corner, sd, cd, vert):
     aj5 = -(d + y * y * ird) * d11
     one = torch.ones_like(r)
     # general (cd != 0); cd replaced by 1 where vertical so that the unused branch stays finite
-    cds = torch.where(vert, one, cd)
+    cds = cd if vert is None else torch.where(vert, one, cd)
     cdcd = cds * cds
     x = torch.sqrt(xi2 + q2)
     ai4_g = (xi * ird * sd * cds + 2.0 * _atan_ratio(et * (x + q * cds) + x * (r + x) * sd, xi * (r + x) * cds)) / cdcd
@@ -310,7 +328,7 @@ def _ub_integrals(c: _Corner, sd, cd, vert):
     ak3_g = (q * c.y11 - y * d11) / cds
     aj3_g = (ak1_g - aj2 * sd) / cds
     aj6_g = (ak3_g - aj5 * sd) / cds
-    if not _maybe_any(vert):  # no vertical fault in this call (plain eager CPU only, see _maybe_any)
+    if vert is None or not _maybe_any(vert):  # no vertical fault in this call (see _dc3d_core, _maybe_any)
         return ird, lrd, d11, aj2, aj5, [ai3_g, ai4_g, ak1_g, ak3_g, aj3_g, aj6_g]
     # cd == 0: the original's limit formulas, written with y, d at cd = 0 (no cd dependence) plus the
     # first-order Taylor term in cd (derived symbolically from the general formulas, sd = +1), which is 0 in
@@ -551,10 +569,12 @@ def dc3d(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3, *,
     """
     # a mode whose dislocation is the plain number 0 (not a tensor: no derivative to carry) is not evaluated
     modes = tuple(m for m, v in enumerate((disl1, disl2, disl3)) if not _is_zero_number(v)) or (0,)
+    never_vertical, z_arg = _never_vertical(dip), z
     names = ("alpha", "x", "y", "z", "depth", "dip", "al1", "al2", "aw1", "aw2", "disl1", "disl2", "disl3")
     (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3) = as_tensors(
         alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3, names=names)
-    g, iret, bad = _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, modes)
+    g, iret, bad = _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, modes, never_vertical,
+                              _at_surface(z_arg, z))
     disl = (disl1, disl2, disl3)
     return _pack(g, torch.stack([disl[m] for m in modes], dim=-1) / PI2, iret, bad)
 
@@ -572,9 +592,11 @@ def dc3d_unit(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, *, derivatives: bo
     if not modes or any(m not in (0, 1, 2) for m in modes) or len(set(modes)) != len(modes):
         raise InputError(f"okada: field 'modes' = {modes!r}: expected distinct values among 0, 1, 2")
     names = ("alpha", "x", "y", "z", "depth", "dip", "al1", "al2", "aw1", "aw2")
+    never_vertical, z_arg = _never_vertical(dip), z
     (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2) = as_tensors(
         alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, names=names)
-    g, iret, bad = _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, tuple(sorted(modes)))
+    g, iret, bad = _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, tuple(sorted(modes)),
+                              never_vertical, _at_surface(z_arg, z))
     g = g[[sorted(modes).index(m) for m in modes]] if list(modes) != sorted(modes) else g
     out = g.movedim((0, 1), (-2, -1)) / PI2  # (..., 3 modes, 12 | 3)
     out = torch.where(bad[..., None, None], torch.zeros_like(out), out)
@@ -582,9 +604,35 @@ def dc3d_unit(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, *, derivatives: bo
     return OkadaResult(out[..., :3], grad, iret)
 
 
-def _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, modes=(0, 1, 2)):
-    """Singular-case handling of DC3D, then the per-mode responses (M, 12 | 3, ...) (times 2 pi), iret, bad."""
+def _never_vertical(dip) -> bool:
+    """True when ``dip`` is a plain number or NumPy array (no tensor: nothing traced) with no cos(dip) = 0: the
+    vertical-fault branch can then be left out statically, also under ``torch.compile`` and ``torch.func``."""
+    if isinstance(dip, (int, float)):  # math, not numpy: constant-folded by torch.compile
+        return abs(math.cos(math.radians(dip))) >= EPS
+    if isinstance(dip, (np.ndarray, np.generic)) and not torch.compiler.is_compiling():
+        return not bool(np.any(np.abs(np.cos(np.radians(dip.astype(float)))) < EPS))
+    return False
+
+
+def _at_surface(z_arg, z: torch.Tensor) -> bool:
+    """True when every station is at the free surface: ``z_arg`` is the number 0, or (plain eager CPU, no autograd
+    through z) the tensor ``z`` is all zeros. Under ``torch.compile``/``torch.func`` only the number counts."""
+    if _is_zero_number(z_arg):
+        return True
+    if (z.device.type != "cpu" or z.requires_grad or torch.compiler.is_compiling()
+            or torch._C._functorch.is_functorch_wrapped_tensor(z)):
+        return False
+    return not bool(z.any())
+
+
+def _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, modes=(0, 1, 2), never_vertical=False,
+               surface=False):
+    """Singular-case handling of DC3D, then the per-mode responses (M, 12 | 3, ...) (times 2 pi), iret, bad.
+    ``never_vertical`` (see :func:`_never_vertical`) leaves out the cos(dip) = 0 branch (``vert`` None below);
+    ``surface`` (see :func:`_at_surface`) the image-source duplicate and the z-weighted part-C derivatives (the
+    placeholder z = -1 of singular stations is then wrong, but their outputs are zeroed)."""
     sd, cd, vert = _dip_trig(dip)
+    vert_branch = None if never_vertical else vert
 
     # singular cases, from the raw (snapped) geometry
     with torch.no_grad():
@@ -599,7 +647,8 @@ def _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, mode
     # safe station where iret != 0 (outputs are zeroed there): beyond the xi2 end, below the surface
     x = torch.where(bad, al2 + (al2 - al1).abs() + 1.0, x)
     z = torch.where(bad, -torch.ones_like(z), z)
-    return _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivatives, modes), iret, bad
+    return (_dc3d_modes(alpha, x, y, z, depth, sd, cd, vert_branch, al1, al2, aw1, aw2, derivatives, modes,
+                        surface), iret, bad)
 
 
 def _rot(v: torch.Tensor, sd, cd) -> torch.Tensor:
@@ -608,8 +657,10 @@ def _rot(v: torch.Tensor, sd, cd) -> torch.Tensor:
     return torch.stack([v0, v1 * cd - v2 * sd, v1 * sd + v2 * cd], dim=2)
 
 
-def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivatives, modes=(0, 1, 2)):
+def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivatives, modes=(0, 1, 2),
+                surface=False):
     """Responses (M, 12 | 3, ...) times 2 pi, per unit dislocation of each of ``modes`` (0 strike, 1 dip, 2 tensile).
+    ``surface``: every station has z = 0 (see :func:`_at_surface`).
 
     Corner quantities have shape (2, 2, ...) (K = eta corner, J = xi corner leading), so that every component is
     a contiguous block and the corner sum works on contiguous slices."""
@@ -617,6 +668,10 @@ def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivat
     xi = torch.stack([_snap(x - al1), _snap(x - al2)], dim=0)[None]  # (1, 2, ...)  J
     regx = xi[:, :1] < 0  # (1, 1, ...): both xi < 0 -> reflect the xi terms of the pair
     ngroup = 4 if derivatives else 1
+    trail = (1,) * x.dim()
+    flip = torch.tensor([1.0, 1.0, -1.0], dtype=xi.dtype, device=xi.device).view(3, *trail)
+    if surface:
+        return _surface_modes(alpha, y, z, depth, sd, cd, vert, xi, regx, aw1, aw2, derivatives, modes, flip)
     parts = []
     for real in (True, False):
         e1, e2, q = _geometry(y, 1.0 if real else -1.0, z, depth, sd, cd, aw1, aw2)
@@ -630,15 +685,33 @@ def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivat
                          + _corner_sum(_ub(c, sd, cd, vert, alp3, derivatives, modes)))
             parts.append(_corner_sum(_uc(c, z, sd, cd, alp4, alp5, derivatives, modes)))
     dua, dab, duc = (v.unflatten(1, (ngroup, 3)) for v in parts)  # (modes, groups, 3, ...)
-    trail = (1,) * x.dim()
     sgn = torch.tensor([1.0, 1.0, 1.0, -1.0][:ngroup], dtype=dua.dtype, device=dua.device).view(ngroup, 1, *trail)
-    flip = torch.tensor([1.0, 1.0, -1.0], dtype=dua.dtype, device=dua.device).view(3, *trail)
     # back to the Okada frame (R = _rot): real source -sgn R(A), image R(A + B) + z F R(C) with F = diag(1, 1, -1);
     # d/dz also gets F R(C) of the displacement group
     w = _rot(duc, sd, cd) * flip
     tot = _rot(dab - sgn * dua, sd, cd) + z * w
     if derivatives:
         tot = torch.cat([tot[:, :3], tot[:, 3:] + w[:, :1]], dim=1)
+    return tot.flatten(1, 2)
+
+
+def _surface_modes(alpha, y, z, depth, sd, cd, vert, xi, regx, aw1, aw2, derivatives, modes, flip):
+    """:func:`_dc3d_modes` for stations at z = 0, where the real and image sources coincide: the part-A terms cancel
+    in the displacement and its x, y derivatives and double in d/dz, and part C enters only through its
+    displacement group (F R(C) in d/dz; the rest is multiplied by z = 0). One corner set; part A only for d/dz."""
+    alp1, alp2, alp3, alp4, alp5 = _alpha_constants(alpha)
+    e1, e2, q = _geometry(y, -1.0, z, depth, sd, cd, aw1, aw2)
+    et = torch.stack([e1, e2], dim=0)[:, None]  # (2, 1, ...)  K
+    c = _Corner(xi, et, q, sd, cd, regx, et[:1] < 0)
+    tot = _corner_sum(_ub(c, sd, cd, vert, alp3, derivatives, modes)).unflatten(1, (-1, 3))  # (M, G, 3, ...)
+    if derivatives:
+        a_dz = _corner_sum([m[9:] for m in _ua(c, sd, cd, alp1, alp2, True, modes)])  # (M, 3, ...)
+        c_u = _corner_sum(_uc(c, z, sd, cd, alp4, alp5, False, modes))
+        tot = torch.cat([tot[:, :3], (tot[:, 3] + 2.0 * a_dz)[:, None]], dim=1)
+        tot = _rot(tot, sd, cd)
+        tot = torch.cat([tot[:, :3], tot[:, 3:] + _rot(c_u[:, None], sd, cd) * flip], dim=1)
+    else:
+        tot = _rot(tot, sd, cd)
     return tot.flatten(1, 2)
 
 

@@ -18,6 +18,7 @@ import xarray as xr
 from torch import nn
 
 from sciml.errors import InputError
+from sciml.io.atomic import save_torch
 from sciml.nn.trainer import TrainConfig
 from sciml.operators.data import darcy_inputs
 from sciml.operators.fno import count_parameters
@@ -111,12 +112,7 @@ def fit_and_evaluate(model: NormalizedOperator, problem: str, train: xr.Dataset,
 
 def save_weights(model: nn.Module, path: str | Path, meta: Mapping[str, Any]) -> Path:
     """Atomically save ``{"state_dict", "meta"}`` (torch format) to ``path``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save({"state_dict": model.state_dict(), "meta": dict(meta)}, tmp)
-    tmp.replace(path)
-    return path
+    return save_torch({"state_dict": model.state_dict(), "meta": dict(meta)}, path)
 
 
 def darcy_unlabeled(cfg: Mapping[str, Any] | None, n: int, count: int, seed: int) -> xr.Dataset | None:

@@ -116,21 +116,37 @@ def run_forward(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpo
 
 # -- tomography ------------------------------------------------------------------------------------------
 
-def crosswell_geometry(xl: Sequence[float], zl: Sequence[float], n_sources: int, n_receivers: int
-                       ) -> tuple[np.ndarray, np.ndarray]:
-    """Sources down the left well and along the surface; receivers down the right well and along the surface.
+SIDES = ("left", "right", "top", "bottom")
 
-    Returns ``(sources (ns, 2), receivers (nr, 2))`` as ``(x, z)`` in km, slightly inside the box.
+
+def acquisition_geometry(xl: Sequence[float], zl: Sequence[float], n_sources: int, n_receivers: int,
+                         source_sides: Sequence[str] = ("left", "top"),
+                         receiver_sides: Sequence[str] = ("right", "top")) -> tuple[np.ndarray, np.ndarray]:
+    """Sources and receivers spread evenly over chosen sides of the box (``left``/``right``: wells at the box
+    edges, ``top``: the surface, ``bottom``: a deep horizontal well).
+
+    Each side gets an equal share of the points (the first sides one more when it does not divide), placed
+    at the centres of equal segments along the side, 2 % of the box inside it. Returns
+    ``(sources (ns, 2), receivers (nr, 2))`` as ``(x, z)`` in km.
     """
     ex, ez = 0.02 * (xl[1] - xl[0]), 0.02 * (zl[1] - zl[0])
-    nw = (n_sources + 1) // 2
-    src = [(xl[0] + ex, z) for z in np.linspace(zl[0] + 0.15 * (zl[1] - zl[0]), zl[1] - ez, nw)]
-    src += [(x, zl[0] + ez) for x in np.linspace(xl[0] + 0.25 * (xl[1] - xl[0]), xl[1] - 0.25 * (xl[1] - xl[0]),
-                                                 n_sources - nw)]
-    nrw = n_receivers // 2
-    rec = [(xl[1] - ex, z) for z in np.linspace(zl[0] + ez, zl[1] - ez, nrw)]
-    rec += [(x, zl[0] + ez) for x in np.linspace(xl[0] + ex, xl[1] - ex, n_receivers - nrw)]
-    return np.array(src, float), np.array(rec, float)
+    edge = {"left": xl[0] + ex, "right": xl[1] - ex, "top": zl[0] + ez, "bottom": zl[1] - ez}
+
+    def spread(n: int, sides: Sequence[str], what: str) -> np.ndarray:
+        bad = [s for s in sides if s not in SIDES]
+        if bad or not sides:
+            raise InputError(f"config pinn.tomography: field '{what}' = {list(sides)}: expected sides among {SIDES}")
+        pts = []
+        for k, side in enumerate(sides):
+            m = n // len(sides) + (k < n % len(sides))
+            u = (np.arange(m) + 0.5) / max(m, 1)
+            if side in ("left", "right"):
+                pts += [(edge[side], zl[0] + ez + t * (zl[1] - zl[0] - 2 * ez)) for t in u]
+            else:
+                pts += [(xl[0] + ex + t * (xl[1] - xl[0] - 2 * ex), edge[side]) for t in u]
+        return np.array(pts, float).reshape(-1, 2)
+
+    return spread(n_sources, source_sides, "source_sides"), spread(n_receivers, receiver_sides, "receiver_sides")
 
 
 class _TomoModel(torch.nn.Module):
@@ -141,9 +157,13 @@ class _TomoModel(torch.nn.Module):
         super().__init__()
         self.tnet, self.vnet, self.start, self.max_pert, self.tau_scale = tnet, vnet, start, max_pert, tau_scale
 
+    def start_velocity(self, xz: torch.Tensor) -> torch.Tensor:
+        """Starting model ``v0 + gradient * z`` (km/s), shape ``(n, 1)``."""
+        return self.start["v0"] + self.start.get("gradient", 0.0) * xz[:, 1:2]
+
     def velocity(self, xz: torch.Tensor) -> torch.Tensor:
-        v0 = self.start["v0"] + self.start.get("gradient", 0.0) * xz[:, 1:2]
-        return v0 * (1.0 + self.max_pert * torch.tanh(self.vnet(xz)))
+        """Recovered model ``v_start (1 + a tanh(N))`` (km/s), shape ``(n, 1)``."""
+        return self.start_velocity(xz) * (1.0 + self.max_pert * torch.tanh(self.vnet(xz)))
 
     def forward(self, p: torch.Tensor) -> torch.Tensor:  # p = (x, z, xs, zs)
         r = torch.linalg.vector_norm(p[:, :2] - p[:, 2:], dim=1, keepdim=True)
@@ -152,11 +172,20 @@ class _TomoModel(torch.nn.Module):
 
 def run_tomography(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpoint=None,
                    progress: bool = False) -> StudyResult:
-    """Recover ``v(x, z)`` from first-arrival times of several sources (data computed by fast marching)."""
+    """Recover ``v(x, z)`` (km/s) from first-arrival times (s) of several sources (data by fast marching).
+
+    One :class:`~sciml.nn.Trainer` run in two stages (so one checkpoint resumes either): for the first
+    ``pretrain_steps`` Adam steps the traveltime network is fitted to the starting model (eikonal residual
+    with ``v = v_start``; the velocity network gets no gradient, the data misfit is only logged), then both
+    networks are trained on eikonal residual + data misfit, ending with the L-BFGS phase. References: the
+    true model, and fast marching through the recovered model.
+    """
     xl, zl = _check_box(cfg, "pinn.tomography")
     dtype = dtype_of(cfg)
     true_cfg, start = cfg["model"], dict(cfg["start"])
-    src, rec = crosswell_geometry(xl, zl, int(cfg.get("n_sources", 6)), int(cfg.get("n_receivers", 24)))
+    src, rec = acquisition_geometry(xl, zl, int(cfg.get("n_sources", 6)), int(cfg.get("n_receivers", 24)),
+                                    cfg.get("source_sides", ("left", "top")),
+                                    cfg.get("receiver_sides", ("right", "top")))
     ref_grid = Grid2D.from_extent(xl, zl, float(cfg.get("reference_spacing", 0.02)))
     rx, rz = ref_grid.mesh()
     slow_true = 1.0 / velocity(rx, rz, true_cfg)
@@ -175,18 +204,24 @@ def run_tomography(cfg: dict[str, Any], *, device: torch.device, seed: int, chec
     t_obs_t = torch.as_tensor(t_obs.ravel(), dtype=dtype, device=device)
     t_scale = float(np.sqrt(np.mean(t_obs**2)))
     n = int(cfg.get("n_collocation", 1500))
+    tcfg = train_config(cfg, progress, "pinn.tomography")
+    pre = int(cfg.get("pretrain_steps", 0))
+    if not 0 <= pre <= tcfg.adam_steps:
+        raise InputError(f"config pinn.tomography: field 'pretrain_steps' = {pre}: expected 0 .. train.adam_steps "
+                         f"({tcfg.adam_steps})")
 
-    def colloc(step):
+    def colloc(step: int) -> torch.Tensor:
         g = step_generator(seed, collocation_seed_step(step, tcfg), device)
         xz = uniform(n, lo4[:2], hi4[:2], g, dtype=dtype, device=device)
         k = torch.randint(len(src), (n,), generator=g, device=device)
         return torch.cat([xz, S[k]], dim=1)
 
-    tcfg = train_config(cfg, progress, "pinn.tomography")
-
-    def loss_fn(m, step):
-        res = _eikonal_residual(m, m.velocity, colloc(step))
-        return {"eikonal": (res**2).mean(), "data": ((m(data_pts)[:, 0] - t_obs_t) ** 2).mean() / t_scale**2}
+    def loss_fn(m: _TomoModel, step: int) -> dict[str, torch.Tensor]:
+        pts = colloc(step)
+        joint = step >= pre  # pre-training: T fitted to the starting model; data misfit only logged
+        res = _eikonal_residual(m, m.velocity if joint else m.start_velocity, pts)
+        misfit = ((m(data_pts)[:, 0] - t_obs_t) ** 2).mean() / t_scale**2
+        return {"eikonal": (res**2).mean(), "data": misfit if joint else misfit.detach()}
 
     history = Trainer(model, loss_fn, tcfg, device=device,
                       checkpoint=checkpoint).fit()
@@ -204,15 +239,20 @@ def run_tomography(cfg: dict[str, Any], *, device: torch.device, seed: int, chec
     t_fmm_start = np.stack([sample(fast_marching(1.0 / (start["v0"] + start.get("gradient", 0.0) * rz), ref_grid, s),
                                    ref_grid, rec[:, 0], rec[:, 1]) for s in src])
     rms = lambda a: float(np.sqrt(np.mean(np.square(a))))  # noqa: E731
+    err, err_start = rms((v_pinn - v_true) / v_true), rms((v_start - v_true) / v_true)
     metrics = {
-        "velocity_rel_rms_error": (rms((v_pinn - v_true) / v_true), "1", "relative RMS error of recovered velocity"),
-        "velocity_rel_rms_error_start": (rms((v_start - v_true) / v_true), "1",
-                                         "relative RMS error of the starting model"),
+        "velocity_rel_rms_error": (err, "1", "relative RMS error of recovered velocity"),
+        "velocity_rel_rms_error_start": (err_start, "1", "relative RMS error of the starting model"),
+        "velocity_rel_rms_ratio": (err / err_start, "1", "velocity error of the recovered over the starting model"),
         "anomaly_correlation": (float(np.corrcoef((v_pinn - v_start).ravel(), (v_true - v_start).ravel())[0, 1]), "1",
                                 "correlation of recovered and true velocity anomalies"),
         "misfit_rms_network": (rms(t_pred - t_obs), "s", "RMS traveltime misfit of the traveltime network"),
         "misfit_rms_fmm": (rms(t_fmm - t_obs), "s", "RMS misfit of fast-marching times through the recovered model"),
         "misfit_rms_start": (rms(t_fmm_start - t_obs), "s", "RMS misfit of the starting model (fast marching)"),
+        "threshold_anomaly_correlation": (float(cfg.get("threshold_anomaly_correlation", 0.8)), "1",
+                                          "stated minimum anomaly correlation"),
+        "threshold_velocity_rel_rms_ratio": (float(cfg.get("threshold_velocity_rel_rms_ratio", 0.5)), "1",
+                                             "stated maximum velocity error ratio (recovered / start)"),
     }
     coords = {"x": ("x", out.x, {"units": "km", "long_name": "horizontal distance"}),
               "z": ("z", out.z, {"units": "km", "long_name": "depth", "positive": "down"}),

@@ -7,9 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-import torch
 
 from sciml.errors import InputError
+from sciml.io.atomic import save_torch
 
 TITLES = {
     "eikonal": "PINN eikonal traveltimes vs fast marching",
@@ -45,8 +45,7 @@ def run_and_write(ctx: Any, study: str, paths: dict[str, str] | None = None) -> 
     kw = {"device": ctx.device, "seed": int(ctx.seed or 0), "checkpoint": ckpt, "progress": False}
     fn = _runner(study)
     result = fn(cfg, paths, **kw) if study == "calaveras" else fn(cfg, **kw)
-    Path(ctx.output.pt).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"study": study, "state_dict": result.state, "config": cfg}, ctx.output.pt)
+    save_torch({"study": study, "state_dict": result.state, "config": cfg}, ctx.output.pt)
     ctx.attach(ctx.output.pt)
     ds = result.dataset.assign_attrs(weights_file=Path(ctx.output.pt).name)
     ctx.write(ds, ctx.output.nc, title=TITLES[study])

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,6 +23,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.colors import Normalize, TwoSlopeNorm  # noqa: E402
+
+from sciml.io.atomic import atomic_path  # noqa: E402
 
 RC = {
     "font.size": 9,
@@ -100,18 +101,12 @@ def lonlat_axes(ax: Any) -> None:
 def save_figure(fig: Any, path: str | os.PathLike, *, provenance: Mapping[str, Any] | None = None) -> Path:
     """Write ``fig`` as PNG atomically (temporary file, then rename) and close it."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     meta = {"Software": "sciml"}
     if provenance is not None:
         meta["sciml_provenance"] = json.dumps(provenance, sort_keys=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".png", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", metadata=meta)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        with atomic_path(path, suffix=".png") as tmp:
+            fig.savefig(tmp, format="png", metadata=meta)
     finally:
         plt.close(fig)
     return path
