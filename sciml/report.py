@@ -53,5 +53,3 @@ def collect_metrics(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
 def lineage_report(paths: Iterable[str | os.PathLike]) -> str:
     """Text lineage trees of ``paths``, one block each."""
     return "\n\n".join(format_tree(lineage_tree(p)) for p in paths) + "\n"
-
-

@@ -297,14 +297,17 @@ def _ua(c: _Corner, sd, cd, alp1, alp2, full=True, modes=(0, 1, 2)):
     return [f() for k, f in enumerate((s1, s2, s3)) if k in modes]  # only the requested modes
 
 
+def _plain_eager_cpu(t: torch.Tensor) -> bool:
+    """True when ``t``'s values may steer Python control flow: plain eager mode on CPU (not under ``torch.func``
+    transforms or ``torch.compile``, no accelerator, so no device sync either)."""
+    return not (t.device.type != "cpu" or torch.compiler.is_compiling()
+                or torch._C._functorch.is_functorch_wrapped_tensor(t))
+
+
 def _maybe_any(mask: torch.Tensor) -> bool:
-    """``mask.any()`` as a Python bool, only in plain eager mode on CPU; True (evaluate every branch) under
-    ``torch.func`` transforms, ``torch.compile`` and on accelerators, so that no tensor value steers Python control
-    flow there (and no device sync happens). Used only to skip work whose result would be discarded."""
-    if (mask.device.type != "cpu" or torch.compiler.is_compiling()
-            or torch._C._functorch.is_functorch_wrapped_tensor(mask)):
-        return True
-    return bool(mask.any())
+    """``mask.any()`` as a Python bool in plain eager CPU mode (:func:`_plain_eager_cpu`), else True (evaluate every
+    branch). Used only to skip work whose result would be discarded."""
+    return bool(mask.any()) if _plain_eager_cpu(mask) else True
 
 
 def _ub_integrals(c: _Corner, sd, cd, vert):
@@ -619,10 +622,7 @@ def _at_surface(z_arg, z: torch.Tensor) -> bool:
     through z) the tensor ``z`` is all zeros. Under ``torch.compile``/``torch.func`` only the number counts."""
     if _is_zero_number(z_arg):
         return True
-    if (z.device.type != "cpu" or z.requires_grad or torch.compiler.is_compiling()
-            or torch._C._functorch.is_functorch_wrapped_tensor(z)):
-        return False
-    return not bool(z.any())
+    return not z.requires_grad and _plain_eager_cpu(z) and not bool(z.any())
 
 
 def _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, modes=(0, 1, 2), never_vertical=False,
@@ -664,14 +664,15 @@ def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivat
 
     Corner quantities have shape (2, 2, ...) (K = eta corner, J = xi corner leading), so that every component is
     a contiguous block and the corner sum works on contiguous slices."""
-    alp1, alp2, alp3, alp4, alp5 = _alpha_constants(alpha)
+    alp = _alpha_constants(alpha)
+    alp1, alp2, alp3, alp4, alp5 = alp
     xi = torch.stack([_snap(x - al1), _snap(x - al2)], dim=0)[None]  # (1, 2, ...)  J
     regx = xi[:, :1] < 0  # (1, 1, ...): both xi < 0 -> reflect the xi terms of the pair
     ngroup = 4 if derivatives else 1
     trail = (1,) * x.dim()
     flip = torch.tensor([1.0, 1.0, -1.0], dtype=xi.dtype, device=xi.device).view(3, *trail)
     if surface:
-        return _surface_modes(alpha, y, z, depth, sd, cd, vert, xi, regx, aw1, aw2, derivatives, modes, flip)
+        return _surface_modes(alp, y, z, depth, sd, cd, vert, xi, regx, aw1, aw2, derivatives, modes, flip)
     parts = []
     for real in (True, False):
         e1, e2, q = _geometry(y, 1.0 if real else -1.0, z, depth, sd, cd, aw1, aw2)
@@ -695,11 +696,12 @@ def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivat
     return tot.flatten(1, 2)
 
 
-def _surface_modes(alpha, y, z, depth, sd, cd, vert, xi, regx, aw1, aw2, derivatives, modes, flip):
+def _surface_modes(alp, y, z, depth, sd, cd, vert, xi, regx, aw1, aw2, derivatives, modes, flip):
     """:func:`_dc3d_modes` for stations at z = 0, where the real and image sources coincide: the part-A terms cancel
     in the displacement and its x, y derivatives and double in d/dz, and part C enters only through its
-    displacement group (F R(C) in d/dz; the rest is multiplied by z = 0). One corner set; part A only for d/dz."""
-    alp1, alp2, alp3, alp4, alp5 = _alpha_constants(alpha)
+    displacement group (F R(C) in d/dz; the rest is multiplied by z = 0). One corner set; part A only for d/dz.
+    ``alp``: :func:`_alpha_constants`."""
+    alp1, alp2, alp3, alp4, alp5 = alp
     e1, e2, q = _geometry(y, -1.0, z, depth, sd, cd, aw1, aw2)
     et = torch.stack([e1, e2], dim=0)[:, None]  # (2, 1, ...)  K
     c = _Corner(xi, et, q, sd, cd, regx, et[:1] < 0)

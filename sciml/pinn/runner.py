@@ -7,7 +7,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-
 from sciml.errors import InputError
 from sciml.io.atomic import save_torch
 
