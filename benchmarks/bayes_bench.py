@@ -11,7 +11,6 @@ Usage: .venv/bin/python benchmarks/bayes_bench.py [--repeat 3]
 from __future__ import annotations
 
 import argparse
-import time
 
 import numpy as np
 import torch
@@ -21,15 +20,11 @@ from threadpoolctl import threadpool_limits
 from sciml.bayes.darcy import DarcySolve, build_data, problem_from_dataset
 from sciml.forward.darcy import solve_darcy
 from sciml.gp import GaussianProcess
+from timing import best_of
 
 
 def best(fn, repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+    return best_of(repeat, fn, warmup=False)[0]
 
 
 def main() -> None:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 
 from sciml.okada import dc3d, greens_matrix, patch_grid, rectangle
+from timing import best_of
 
 
 def _parallel(fn, starts, workers: int) -> None:
@@ -36,25 +37,7 @@ def _parallel(fn, starts, workers: int) -> None:
 
 
 def _best(fn, repeat: int) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return min(times)
-
-
-def _best_pair(f1, f2, repeat: int) -> tuple[float, float]:
-    """Best-of-``repeat`` times of ``f1`` and ``f2`` run alternately (fair under a fluctuating machine load)."""
-    f1(), f2()
-    t1, t2 = [], []
-    for _ in range(repeat):
-        for f, ts in ((f1, t1), (f2, t2)):
-            t = time.perf_counter()
-            f()
-            ts.append(time.perf_counter() - t)
-    return min(t1), min(t2)
+    return best_of(repeat, fn)[0]
 
 
 def main() -> None:
@@ -137,7 +120,7 @@ def main() -> None:
                     with torch.no_grad():
                         compiled(tx, ty)
 
-                t_c, t_p = _best_pair(run_compiled, lambda: pyrocko(th), a.repeat)
+                t_c, t_p = best_of(a.repeat, run_compiled, lambda: pyrocko(th))
                 rows.append((f"u + grad, {n} stations, torch.compile, {th} thread(s) each ({label}; build "
                              f"{t_build:.0f} s; max rel. diff to pyrocko {err:.0e})", t_c, t_p))
         torch.set_num_threads(a.torch_threads)
