@@ -49,7 +49,7 @@ def main() -> None:
                             - np.array([solve_darcy(r.reshape(n, n)).ravel() for r in m])).max())
         rows.append((f"64 Darcy solves n={n}", "solve_darcy loop", t_ours, t_peer, diff))
     cfg = {"grid": {"n": 8}, "prior": {"kernel": "matern52", "variance": 1.0, "length_scale": 0.4, "mean": 0.0},
-           "noise_sigma": 0.005, "sensors_per_side": 3}
+           "noise_sigma": 0.005, "sensors_per_side": 3, "source": 1.0}
     prob, _, truth = problem_from_dataset(build_data(cfg, 0))
     m0 = torch.as_tensor(truth[None] * 0.5)
 

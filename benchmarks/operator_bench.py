@@ -20,9 +20,10 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from sciml.config import defaults  # noqa: E402
 from sciml.device import resolve_device  # noqa: E402
 from sciml.operators.data import load_neuralop_darcy, make_darcy_dataset  # noqa: E402
-from sciml.operators.studies import run_model  # noqa: E402
+from sciml.studies.operators import run_model  # noqa: E402
 
 
 def data(n_train: int):
@@ -30,7 +31,7 @@ def data(n_train: int):
     if (root / "darcy_train_16.npz").exists():
         return ("published FNO-paper Darcy set", load_neuralop_darcy(root / "darcy_train_16.npz"),
                 load_neuralop_darcy(root / "darcy_test_16.npz"), load_neuralop_darcy(root / "darcy_test_32.npz"))
-    gen = {"coefficient": "threshold", "length_scale": 0.1}
+    gen = {**defaults("operators")["darcy"]["generator"], "coefficient": "threshold", "length_scale": 0.1}
     return ("sciml Darcy generator (threshold)", make_darcy_dataset(gen, 16, n_train, 0, 0),
             make_darcy_dataset(gen, 16, 50, 0, 1), make_darcy_dataset(gen, 32, 50, 0, 2))
 
@@ -66,11 +67,11 @@ def main() -> None:
             continue
         t_train = float(ds["wall_time"].values[-1])
         rows[impl] = {
-            "params": ds.attrs["n_parameters"],
+            "params": int(ds["metric_n_parameters"]),
             "train samples/s": args.steps * args.batch / t_train,
-            "infer samples/s (16^2)": test16.sizes["sample"] / float(ds["inference_time"]),
-            "rel L2 16^2": float(ds["mean_rel_l2"]),
-            "rel L2 32^2": float(ds["mean_rel_l2_test32"]),
+            "infer samples/s (16^2)": test16.sizes["sample"] / float(ds["metric_inference_time"]),
+            "rel L2 16^2": float(ds["metric_mean_rel_l2"]),
+            "rel L2 32^2": float(ds["metric_mean_rel_l2_test32"]),
         }
     print(f"\nFNO benchmark on {name}: {n} training samples, {args.steps} Adam steps, batch {args.batch}, "
           f"width {args.width}, modes {args.modes}, layers {args.layers}, device {device}, threads {args.threads}")

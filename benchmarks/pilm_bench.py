@@ -41,7 +41,8 @@ def main() -> int:
     if not path.exists():
         print(f"skip: {path} not present")
         return 0
-    df, counts = ingest([{"path": path, "format": "pbo"}], duplicates="mean", region=REGIONS[args.region])
+    source = {"path": path, "format": "pbo", "columns": None, "units": "mm/yr", "plate_rotation": None}
+    df, counts = ingest([source], duplicates="mean", region=REGIONS[args.region])
     xy0, _, _ = project(df)
     box = xy0.max(axis=0) - xy0.min(axis=0)
     spacing = float(box.min()) / (args.grid - 1)  # at least args.grid nodes along the shorter side

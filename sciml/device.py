@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
 
-from sciml.errors import InputError
+from sciml.errors import bad_value
 
 DEVICE_CHOICES = ("cpu", "cuda", "auto")
 
@@ -26,16 +26,16 @@ def resolve_device(name: str = "auto") -> torch.device:
         return torch.device("cpu")
     if name == "cuda" or name.startswith("cuda:"):
         if not torch.cuda.is_available():
-            raise InputError(f"config: field 'device' = {name!r}: CUDA is not available on this machine")
+            raise bad_value("config", "device", name, "CUDA is not available on this machine")
         return torch.device(name)
-    raise InputError(f"config: field 'device' = {name!r}: expected one of {DEVICE_CHOICES}")
+    raise bad_value("config", "device", name, f"expected one of {DEVICE_CHOICES}")
 
 
 def resolve_dtype(name: str = "float64") -> torch.dtype:
     """Map ``float32 | float64`` to a torch dtype."""
     table = {"float32": torch.float32, "float64": torch.float64}
     if name not in table:
-        raise InputError(f"config: field 'dtype' = {name!r}: expected float32 or float64")
+        raise bad_value("config", "dtype", name, "expected float32 or float64")
     return table[name]
 
 

@@ -8,5 +8,6 @@ class InputError(ValueError):
 
 
 def bad_value(source: str, field: str, value: object, why: str) -> InputError:
-    """Build an :class:`InputError` with the project's standard message: ``source: field=value: why``."""
+    """Build an :class:`InputError` with the project's one message form: ``source: field 'name' = value: why``
+    (``source`` names the file and line, or the config key path). Every bad-value message uses it."""
     return InputError(f"{source}: field {field!r} = {value!r}: {why}")

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.linalg as sla
 from scipy import stats
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 KERNELS = ("se", "matern12", "matern32", "matern52")
 
@@ -58,14 +58,14 @@ class GaussianProcess:
         max_jitter: float = 1e-3,
     ) -> None:
         if kernel not in KERNELS:
-            raise InputError(f"GaussianProcess: field 'kernel' = {kernel!r}: expected one of {KERNELS}")
+            raise bad_value("GaussianProcess", "kernel", kernel, f"expected one of {KERNELS}")
         for name, val in (("variance", variance), ("length_scale", length_scale)):
             if not (np.isfinite(val) and val > 0):
-                raise InputError(f"GaussianProcess: field {name!r} = {val!r}: must be finite and > 0")
+                raise bad_value("GaussianProcess", name, val, "must be finite and > 0")
         if not np.isfinite(mean):
-            raise InputError(f"GaussianProcess: field 'mean' = {mean!r}: must be finite")
+            raise bad_value("GaussianProcess", "mean", mean, "must be finite")
         if not (0 <= jitter <= max_jitter):
-            raise InputError(f"GaussianProcess: field 'jitter' = {jitter!r}: must lie in [0, {max_jitter}]")
+            raise bad_value("GaussianProcess", "jitter", jitter, f"must lie in [0, {max_jitter}]")
         self.kernel = kernel
         self.variance = float(variance)
         self.length_scale = float(length_scale)
@@ -120,7 +120,7 @@ class GaussianProcess:
     def sample(self, x: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         """``n`` independent prior draws on points ``x``: array ``(n, npts)``."""
         if int(n) < 0:
-            raise InputError(f"GaussianProcess.sample: field 'n' = {n!r}: must be >= 0")
+            raise bad_value("GaussianProcess.sample", "n", n, "must be >= 0")
         chol, _ = self.cholesky(x)
         z = rng.standard_normal((chol.shape[0], int(n)))
         return self.mean + (chol @ z).T

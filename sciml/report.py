@@ -1,7 +1,8 @@
-"""Tables for the workflow report: metrics of every result and the lineage of every figure.
+"""Tables for the workflow report: the metrics of every result and the lineage of every figure.
 
-Metrics are the scalar (0-d) numeric variables of result files (with their units and long names) and
-their numeric global attributes (study diagnostics such as ABIC, acceptance rates, relative errors).
+Metrics are the ``metric_<name>`` 0-d variables of the result files (the contract of
+:mod:`sciml.io.netcdf`: every scalar result and sampler diagnostic is one, with units and long name), read
+the same way for every study.
 """
 
 from __future__ import annotations
@@ -9,12 +10,9 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable
 
-import numpy as np
 import pandas as pd
 
-from sciml.io.netcdf import format_tree, lineage_tree, read_dataset
-
-_SKIP_ATTRS = {"Conventions", "title", "history", "source", "date_created", "sciml_provenance"}
+from sciml.io.netcdf import format_tree, lineage_tree, metrics_of, read_dataset
 
 
 def upstream_netcdf(paths: Iterable[str | os.PathLike]) -> list[str]:
@@ -36,17 +34,8 @@ def collect_metrics(paths: Iterable[str | os.PathLike]) -> pd.DataFrame:
     """One row per metric: file, name, value, units, long_name."""
     rows = []
     for path in paths:
-        ds = read_dataset(path)
-        for name, var in ds.data_vars.items():
-            if var.ndim == 0 and np.issubdtype(var.dtype, np.number):
-                rows.append((str(path), name, float(var.values), var.attrs.get("units", ""),
-                             var.attrs.get("long_name", "")))
-        for name, value in ds.attrs.items():
-            if name in _SKIP_ATTRS or isinstance(value, (str, bytes)):
-                continue
-            arr = np.asarray(value)
-            if arr.size == 1 and np.issubdtype(arr.dtype, np.number):
-                rows.append((str(path), name, float(arr.reshape(())), "", "global attribute"))
+        for name, (value, units, long_name) in metrics_of(read_dataset(path)).items():
+            rows.append((str(path), name, value, units, long_name))
     return pd.DataFrame(rows, columns=["file", "name", "value", "units", "long_name"])
 
 

@@ -1,4 +1,5 @@
-"""The bayes config sections (default and paper) satisfy workflow/schemas/bayes.schema.yaml; bad values fail."""
+"""The bayes config section: the schema defaults (workflow/schemas/bayes.schema.yaml) and the paper overrides
+complete and validate; bad values fail with the key named."""
 
 from __future__ import annotations
 
@@ -6,33 +7,46 @@ import copy
 from pathlib import Path
 
 import pytest
-import yaml
+
+from sciml import config as C
 
 REPO = Path(__file__).resolve().parents[1]
-SCHEMA = REPO / "workflow" / "schemas" / "bayes.schema.yaml"
 
 
-def _validate(section: dict) -> None:
-    from snakemake.utils import validate
+@pytest.mark.parametrize("files", [["config.yaml"], ["config.yaml", "paper.yaml"]])
+def test_bayes_sections_validate(files: list[str]) -> None:
+    """The default (schema defaults + config.yaml) and the paper section complete to valid sections."""
+    merged: dict = {}
+    for f in files:
+        merged = C.merge(merged, C.read_yaml(REPO / "config" / f))
+    section = C.validate(copy.deepcopy(merged.get("bayes", {})), "bayes")
+    assert set(section) == {"tomography", "darcy"}
+    assert C.validate(copy.deepcopy(section), "bayes") == section  # complete: nothing left to fill
 
-    validate(copy.deepcopy(section), str(SCHEMA))
 
-
-@pytest.mark.parametrize("name", ["config.yaml", "paper.yaml"])
-def test_bayes_sections_validate(name: str) -> None:
-    _validate(yaml.safe_load((REPO / "config" / name).read_text())["bayes"])
+def test_defaults_are_the_quick_configuration() -> None:
+    """A few defaults (the former config.yaml values) and the paper overrides on top of them."""
+    d = C.validate({}, "bayes")
+    assert d["tomography"]["grid"]["n"] == 41 and d["tomography"]["hmc"]["adapt_metric"] is False
+    assert d["darcy"]["pcn"] == {"chains": 4, "warmup": 3000, "draws": 8000, "thin": 10, "beta": 0.1,
+                                 "target_accept": 0.25}
+    paper = C.validate(copy.deepcopy(C.read_yaml(REPO / "config" / "paper.yaml")["bayes"]), "bayes")
+    assert paper["darcy"]["grid"]["n"] == 32 and paper["darcy"]["prior"]["kernel"] == "matern52"
 
 
 @pytest.mark.parametrize("path, value", [(("tomography", "prior", "kernel"), "rbf"),
                                          (("darcy", "svgd", "kernel"), "laplace"),
                                          (("tomography", "grid", "n"), 2)])
 def test_bad_bayes_values_are_rejected(path: tuple[str, ...], value: object) -> None:
-    from snakemake.exceptions import WorkflowError
-
-    cfg = yaml.safe_load((REPO / "config" / "config.yaml").read_text())["bayes"]
+    cfg = C.validate({}, "bayes")
     node = cfg
     for k in path[:-1]:
         node = node[k]
     node[path[-1]] = value
-    with pytest.raises(WorkflowError):
-        _validate(cfg)
+    with pytest.raises(C.ConfigError, match=r"bayes\." + r"\.".join(path)):
+        C.validate(cfg, "bayes")
+
+
+def test_unknown_bayes_key_is_refused_with_a_suggestion() -> None:
+    with pytest.raises(C.ConfigError, match="did you mean 'sensors_per_side'"):
+        C.validate({"darcy": {"sensor_per_side": 3}}, "bayes")

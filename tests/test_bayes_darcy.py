@@ -8,9 +8,12 @@ import torch
 
 from sciml.bayes import darcy as D
 from sciml.bayes import tomography as tm
+from sciml.config import defaults
 from sciml.forward.darcy import darcy_matrix, solve_darcy
 from sciml.gp import GaussianProcess
 from bayes_threads import one_torch_thread  # noqa: F401  (autouse fixture)
+
+DARCY = defaults("bayes")["darcy"]  # the complete default section; tests override what they need
 
 
 @pytest.mark.parametrize("n", [6, 21])
@@ -39,15 +42,16 @@ def test_pcn_recovers_exact_gaussian_posterior_of_a_linear_problem() -> None:
     x = tm.grid(8.0, 9)
     problem = tm.make_problem(picks, x, GaussianProcess("se", 4e-4, 2.0, 0.15))
     post = tm.exact_posterior(problem)
-    s, info = D.run_pcn(problem, {"chains": 4, "warmup": 1000, "draws": 1500, "thin": 4, "beta": 0.3}, 0)
+    cfg = {**DARCY["pcn"], "chains": 4, "warmup": 1000, "draws": 1500, "thin": 4, "beta": 0.3}
+    s, info = D.run_pcn(problem, cfg, 0)
     assert info["rhat_max"] < 1.1 and 0.1 < info["accept_rate"] < 0.5
     np.testing.assert_allclose(s.mean(0), post.mean, atol=0.15 * post.std.max())
     np.testing.assert_allclose(s.std(0), post.std, rtol=0.15)
 
 
 def test_synthetic_darcy_data_and_problem_round_trip() -> None:
-    cfg = {"grid": {"n": 8}, "prior": {"kernel": "matern52", "variance": 1.0, "length_scale": 0.4, "mean": 0.0},
-           "noise_sigma": 1e-9, "sensors_per_side": 3}
+    cfg = {**DARCY, "grid": {"n": 8}, "noise_sigma": 1e-9, "sensors_per_side": 3,
+           "prior": {"kernel": "matern52", "variance": 1.0, "length_scale": 0.4, "mean": 0.0}}
     ds = D.build_data(cfg, 5)
     problem, spec, truth = D.problem_from_dataset(ds)
     assert spec.shape == (8, 8) and ds.sizes["sensor"] == 9

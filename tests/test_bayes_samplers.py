@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from sciml.bayes.diagnostics import ess, split_rhat
 from sciml.bayes.fpi import mmd, sliced_w1
-from sciml.bayes.hmc import hmc
 from sciml.bayes.svgd import stein_direction, svgd
 from sciml.errors import InputError
+from sciml.inference.diagnostics import ess, split_rhat
+from sciml.inference.hmc import hmc
 from bayes_threads import one_torch_thread  # noqa: F401  (autouse fixture)
 
 

@@ -8,13 +8,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from scipy.special import erf
 
 from sciml.bayes import methods, tomography as tm
 from sciml.bayes.summary import summarize
+from sciml.config import defaults
 from sciml.errors import InputError
-
 from sciml.gp import GaussianProcess
 from bayes_threads import one_torch_thread  # noqa: F401  (autouse fixture)
 
@@ -111,19 +110,20 @@ def test_small_end_to_end_tomography_meets_loose_target(small_problem, method: s
     """Each method's posterior mean/std lie within 25 % of the exact Gaussian posterior and its 95 % band covers
     >= 80 % of the true (layered ak135) model: a loose version of the study target."""
     problem, post, truth = small_problem
-    net = methods.build_network(problem, {"n_freq": 64}, 0)
+    cfg = defaults("bayes")["tomography"]  # the complete default section, small sizes below
+    net = methods.build_network(problem, {**cfg["network"], "n_freq": 64}, 0)
     if method == "fparvi":
-        f, _ = methods.run_fparvi(net, problem, {"particles": 40, "steps": 100, "step_size": 0.2,
+        f, _ = methods.run_fparvi(net, problem, {**cfg["fparvi"], "particles": 40, "steps": 100, "step_size": 0.2,
                                                  "kernel": "linear"}, 0)
     else:
-        res = methods.run_fpi(net, problem, {"steps": 40, "n_samples": 128, "n_eval": 2}, 0)
+        res = methods.run_fpi(net, problem, {**cfg["fpi"], "steps": 40, "n_samples": 128, "n_eval": 2}, 0)
         assert res.distance < 2.0 * res.floor
         if method == "fpi_bpinn_hmc":
-            f, info = methods.run_hmc(net, problem, {"chains": 2, "warmup": 100, "draws": 150, "leapfrog": 10,
-                                                     "adapt_metric": False}, 0)
+            f, info = methods.run_hmc(net, problem, {**cfg["hmc"], "chains": 2, "warmup": 100, "draws": 150,
+                                                     "leapfrog": 10, "adapt_metric": False}, 0)
             assert info["rhat_max"] < 1.1
         else:
-            f, _ = methods.run_svgd(net, problem, {"particles": 150, "steps": 150, "step_size": 0.2,
+            f, _ = methods.run_svgd(net, problem, {**cfg["svgd"], "particles": 150, "steps": 150, "step_size": 0.2,
                                                    "kernel": "linear"}, 0)
     s = summarize(f, reference_mean=post.mean, reference_std=post.std, prior_mean=0.15, truth=truth)
     assert s.metrics["rel_err_mean"] < 0.25

@@ -85,85 +85,24 @@ rule ct_slow:
 
 RETRY_TARGETS = ["results/cluster_test/flaky.txt", "results/cluster_test/fail.txt"]
 
-# The real multi-rule target and a reduced config for it, chosen when the study rules exist.
-TARGET_FALLBACK = ["results/cluster_test/summary.nc"]
-FALLBACK_RULES = '''
-rule ct_sample:
-    input: code=code("gp")
-    output: nc="results/cluster_test/sample.nc"
-    params: seed=config["seed"], cfg={"n_points": 40, "n_samples": 8, "length_scale": 0.2}
-    log: LOG("ct_sample")
-    threads: 1
-    resources: mem_mb=1000, runtime=5
-    script: "../../scripts/ct_sample.py"
+def _study_target(dest: Path) -> tuple[list[str], list[str]]:
+    """(targets, extra snakemake args) of the cheapest real multi-rule study target: GNSS ingestion -> PILM
+    strain rates of the first configured dataset, on a reduced output grid."""
+    from sciml.config import load
 
-rule ct_summary:
-    input: code=code("gp"), nc=rules.ct_sample.output.nc
-    output: nc="results/cluster_test/summary.nc"
-    params: seed=config["seed"]
-    log: LOG("ct_summary")
-    threads: 1
-    resources: mem_mb=1000, runtime=5
-    script: "../../scripts/ct_summary.py"
-'''
-SAMPLE_PY = '''
-import numpy as np
-import xarray as xr
-from sciml.gp import GaussianProcess
-from sciml.workflow import rule_context
-
-with rule_context(snakemake) as ctx:
-    cfg = ctx.params["cfg"]
-    x = np.linspace(0.0, 1.0, cfg["n_points"])
-    f = GaussianProcess("matern52", length_scale=cfg["length_scale"]).sample(
-        x, cfg["n_samples"], np.random.default_rng(ctx.seed))
-    ds = xr.Dataset({"f": (("sample", "x"), f, {"units": "1", "long_name": "GP prior sample"})},
-                    coords={"x": ("x", x, {"units": "1", "long_name": "position"})})
-    ctx.write(ds, ctx.output.nc, title="cluster test: GP prior samples")
-'''
-SUMMARY_PY = '''
-import xarray as xr
-from sciml.io.netcdf import read_dataset
-from sciml.workflow import rule_context
-
-with rule_context(snakemake) as ctx:
-    ds = read_dataset(ctx.input.nc, required=["f"])
-    out = xr.Dataset({"mean": ("x", ds.f.mean("sample").values, {"units": "1", "long_name": "sample mean"}),
-                      "std": ("x", ds.f.std("sample").values, {"units": "1", "long_name": "sample std"})},
-                     coords={"x": ds.x})
-    ctx.write(out, ctx.output.nc, title="cluster test: sample statistics")
-'''
-
-
-def _study_target(dest: Path) -> tuple[list[str], list[str]] | None:
-    """(targets, extra snakemake args) of the cheapest real multi-rule study target, if its rules exist:
-    GNSS ingestion -> PILM strain rates of the first configured dataset, on a reduced output grid."""
-    smk = dest / "workflow" / "rules" / "pilm.smk"
-    if not smk.exists() or not all(f"rule {r}:" in smk.read_text() for r in ("gnss_ingest", "pilm_strain")):
-        return None
-    pilm = yaml.safe_load((dest / "config" / "config.yaml").read_text()).get("pilm") or {}
-    if not pilm.get("datasets") or not pilm.get("regularizations"):
-        return None
+    pilm = load([dest / "config" / "config.yaml"])["pilm"]
     dataset, reg = next(iter(pilm["datasets"])), pilm["regularizations"][0]
-    reduced = {"pilm": {"strain": {**pilm["strain"], "n_samples": 20,
-                                   "grid": {**pilm["strain"]["grid"], "n": 20}}}}
+    reduced = {"pilm": {"strain": {"n_samples": 20, "grid": {"n": 20}}}}
     (dest / "config" / "cluster_test.yaml").write_text(yaml.safe_dump(reduced))
     return [f"results/pilm/{dataset}/strain_{reg}.nc"], ["--configfile=config/cluster_test.yaml"]
 
 
 def _prepare(dest: Path) -> tuple[list[str], list[str]]:
     copy_workflow(dest)
-    rules = RULES
-    real = _study_target(dest)
-    if real is None:
-        rules += FALLBACK_RULES
-        (dest / "scripts" / "ct_sample.py").write_text(SAMPLE_PY)
-        (dest / "scripts" / "ct_summary.py").write_text(SUMMARY_PY)
-        targets, extra = TARGET_FALLBACK, []
-    else:
-        targets, extra = real
-    (dest / "workflow" / "rules" / "zz_cluster_test.smk").write_text(rules.replace("@PYTHON@", sys.executable))
-    return targets, extra
+    (dest / "workflow" / "rules" / "zz_cluster_test.smk").write_text(RULES.replace("@PYTHON@", sys.executable))
+    snakefile = dest / "Snakefile"  # rule files are included explicitly: add the generated one
+    snakefile.write_text(snakefile.read_text() + '\n\ninclude: "workflow/rules/zz_cluster_test.smk"\n')
+    return _study_target(dest)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -57,7 +57,7 @@ def test_malformed_gnss_file_names_file_line_field_and_writes_nothing(workflow_c
     _with_data_dir(workflow_copy, {rel: text})
     run = snakemake(workflow_copy, "-c1", GNSS_TARGET)
     assert run.returncode != 0
-    log = (workflow_copy / "results" / "logs" / "gnss_ingest_norcal.log").read_text()
+    log = (workflow_copy / "results" / "logs" / "pilm_ingest_norcal.log").read_text()
     message = _error_line(log)
     assert "norcal_stationvels.txt" in message and ":5" in message  # file and line number (header is line 1)
     assert field.lower() in message.lower() and value in message
@@ -69,7 +69,7 @@ def test_missing_gnss_columns_are_reported(workflow_copy):
     _with_data_dir(workflow_copy, {rel: "# lon lat VE\n-122.0 38.0 1.0\n"})
     run = snakemake(workflow_copy, "-c1", GNSS_TARGET)
     assert run.returncode != 0
-    log = (workflow_copy / "results" / "logs" / "gnss_ingest_norcal.log").read_text()
+    log = (workflow_copy / "results" / "logs" / "pilm_ingest_norcal.log").read_text()
     message = _error_line(log)
     assert "norcal_stationvels.txt" in message
     _no_results(workflow_copy, GNSS_TARGET)
@@ -88,15 +88,15 @@ def test_missing_gnss_columns_are_reported(workflow_copy):
 def test_study_config_with_wrong_type_or_range_is_rejected(workflow_copy, section, key, value):
     cfg_path = workflow_copy / "config" / "config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
-    node = cfg[section]
+    node = cfg.setdefault(section, {})
     for k in key[:-1]:
-        node = node[k]
+        node = node.setdefault(k, {})
     node[key[-1]] = value
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     run = snakemake(workflow_copy, "-n", "all")
     assert run.returncode != 0
     text = run.stdout + run.stderr
-    assert f"section '{section}'" in text and key[-1] in text and str(value) in text
+    assert f"key '{section}.{'.'.join(key)}'" in text and str(value) in text
 
 
 def test_corrupted_upstream_netcdf_stops_downstream_rule(workflow_copy):

@@ -13,6 +13,8 @@ from sciml.gnss.ingest import euler_velocity, ingest, pole_to_omega, to_dataset
 from sciml.gnss.readers import read_velocities, resolve_duplicates
 from conftest import shared_file
 
+# a `pilm.datasets.<name>.sources` entry as the completed config gives it (schema defaults)
+SOURCE = {"columns": None, "units": "mm/yr", "plate_rotation": None}
 NA_ITRF2014 = [0.024, -0.694, -0.063]  # North America in ITRF2014 (Altamimi et al. 2017), mas/yr
 
 
@@ -30,7 +32,7 @@ def test_shared_formats_parse(rel, fmt, n_min):
 
 def test_pbo_first_row_values_and_identical_duplicates_counted():
     """1LSU row: lon 268.8197 -> -91.1803, dE -0.00033 m/yr -> -0.33 mm/yr; 4 identical rows collapse."""
-    df, counts = ingest([{"path": shared_file("gnss/pbo_nam08_feb2018.vel"), "format": "pbo"}])
+    df, counts = ingest([{**SOURCE, "path": shared_file("gnss/pbo_nam08_feb2018.vel"), "format": "pbo"}])
     row = df[df["name"] == "1LSU"].iloc[0]
     assert row["lon"] == pytest.approx(268.8197383524 - 360.0)
     assert (row["ve"], row["vn"], row["se"], row["sn"]) == pytest.approx((-0.33, 0.67, 0.43, 0.17))
@@ -40,8 +42,8 @@ def test_pbo_first_row_values_and_identical_duplicates_counted():
 
 def test_midas_plate_rotation_matches_pbo_nam08():
     """IGS14 MIDAS minus the ITRF2014 North-America rotation agrees with PBO NAM08 (median < 0.5 mm/yr)."""
-    pbo, _ = ingest([{"path": shared_file("gnss/pbo_nam08_feb2018.vel"), "format": "pbo"}])
-    mid, _ = ingest([{"path": shared_file("gnss/midas_igs14_california.vel"), "format": "midas",
+    pbo, _ = ingest([{**SOURCE, "path": shared_file("gnss/pbo_nam08_feb2018.vel"), "format": "pbo"}])
+    mid, _ = ingest([{**SOURCE, "path": shared_file("gnss/midas_igs14_california.vel"), "format": "midas",
                       "plate_rotation": {"omega_mas_per_yr": NA_ITRF2014}}])
     m = pbo.merge(mid, on="name", suffixes=("_p", "_m"))
     assert len(m) > 500
@@ -115,7 +117,7 @@ def test_duplicate_policies(tmp_path):
 def test_dataset_has_units_and_counts(tmp_path):
     p = tmp_path / "v.txt"
     p.write_text("-120 37 1.0 2.0 0.5 0.5 0.1 AAAA\n")
-    df, counts = ingest([{"path": p, "format": "unr"}])
+    df, counts = ingest([{**SOURCE, "path": p, "format": "unr"}])
     ds = to_dataset(df, counts, frame="NA")
     for v in list(ds.data_vars) + list(ds.coords):
         assert "units" in ds[v].attrs and "long_name" in ds[v].attrs

@@ -146,20 +146,26 @@ def test_inversion_recovers_truth_within_uncertainty_and_hmc_matches_laplace():
 
 
 def test_synthetic_from_gnss_station_file(tmp_path):
-    """okada_synthetic with GNSS sites read from an ingested NetCDF (lon, lat on dim station)."""
+    """okada.synthetic with GNSS sites read from an ingested NetCDF (lon, lat on dim station)."""
     import xarray as xr
 
+    from sciml.config import defaults
     from sciml.okada.data import read_station_lonlat
-    from sciml.okada.study import synthetic
+    from sciml.studies.okada import synthetic_dataset
 
     lon = np.array([-122.0, -121.9, -122.1, -122.05, -121.5])
     lat = np.array([38.0, 38.1, 37.9, 38.05, 39.5])
     xr.Dataset({"lon": ("station", lon), "lat": ("station", lat)}).to_netcdf(tmp_path / "g.nc", engine="netcdf4")
     ll = read_station_lonlat(tmp_path / "g.nc")
-    cfg = dict(fault=dict(east=0.0, north=0.0, depth=1000.0, strike=0.0, dip=80.0, length=10000.0, width=5000.0,
-                          rake=0.0, slip=1.0),
+    cfg = defaults("okada")["synthetic"]
+    cfg.update(fault={**cfg["fault"], **dict(east=0.0, north=0.0, depth=1000.0, strike=0.0, dip=80.0, length=10000.0,
+                                             width=5000.0, rake=0.0, slip=1.0)},
                stations=dict(n=2, half_width_m=50000.0, gnss="g", lon0=-122.0, lat0=38.0),
-               noise_m=dict(horizontal=0.001, vertical=0.002), map=dict(n=3, half_width_m=20000.0), sensitivity=[])
-    ds = synthetic(cfg, nu=0.25, seed=1, gnss_lonlat=ll)
+               noise_m=dict(horizontal=0.001, vertical=0.002), map=dict(n=3, half_width_m=20000.0), sensitivity=[],
+               nu=0.25)
+    ds = synthetic_dataset(cfg, seed=1, gnss_lonlat=ll)
     assert ds.sizes["station"] == 4  # the site 170 km away is outside half_width_m
     assert abs(float(ds["station_east"][0])) < 1e-6 and float(ds["obs"].std()) > 0
+    cfg["stations"]["half_width_m"] = 1000.0
+    with pytest.raises(InputError, match="half_width_m.*fewer than 3 GNSS sites"):
+        synthetic_dataset(cfg, seed=1, gnss_lonlat=ll)

@@ -6,6 +6,7 @@ import pytest
 import torch
 from conftest import shared_file
 
+from sciml.config import defaults
 from sciml.errors import InputError
 from sciml.forward.darcy import darcy_residual, solve_darcy
 from sciml.operators.data import load_neuralop_darcy, make_darcy_dataset, make_wave_dataset, synthetic_layered_model
@@ -13,9 +14,10 @@ from sciml.operators.deeponet import DeepONet2d
 from sciml.operators.fno import FNO2d, _mode_product
 from sciml.operators.metrics import relative_l2
 from sciml.operators.physics import darcy_residual_torch
-from sciml.operators.studies import run_model
+from sciml.studies.operators import run_model
 
-SMALL_DARCY = {"kernel": "se", "variance": 1.0, "length_scale": 0.2}
+OPS = defaults("operators")
+SMALL_DARCY = {**OPS["darcy"]["generator"], "kernel": "se", "variance": 1.0, "length_scale": 0.2}
 
 
 def test_relative_l2_matches_numpy_definition():
@@ -73,11 +75,13 @@ def test_darcy_dataset_is_reproducible_from_seed():
     for name in ("log_k", "u", "x", "y", "sample"):
         assert {"units", "long_name"} <= set(a[name].attrs)
     with pytest.raises(InputError, match="unknown field"):
-        make_darcy_dataset({"lenght_scale": 0.1}, 8, 2, seed=0)
+        make_darcy_dataset({**SMALL_DARCY, "lenght_scale": 0.1}, 8, 2, seed=0)
+    with pytest.raises(InputError, match="missing field"):
+        make_darcy_dataset({"length_scale": 0.1}, 8, 2, seed=0)
 
 
 def test_wave_dataset_is_reproducible_and_fallback_model_is_layered():
-    cfg = {"n": 16, "dx": 40.0, "refine": 1, "t_snapshot": 0.3, "pml": 10, "f0": 5.0}
+    cfg = {**OPS["wave"]["generator"], "n": 16, "dx": 40.0, "refine": 1, "t_snapshot": 0.3, "pml": 10, "f0": 5.0}
     a = make_wave_dataset(cfg, 2, seed=1)
     b = make_wave_dataset(cfg, 2, seed=1)
     assert np.array_equal(a["pressure"].values, b["pressure"].values)
@@ -112,7 +116,7 @@ def test_fno_learns_small_darcy_set_to_stated_error():
            "fno": {"width": 16, "modes": 6, "layers": 3, "projection": 32, "padding": 0.125},
            "train": {"adam_steps": 250, "lr": 5e-3, "lr_decay": 0.05, "progress": False, "checkpoint_every": 10**6}}
     ds, _ = run_model(cfg, "darcy", "fno", 100, train, {"test": test}, seed=0, device=torch.device("cpu"))
-    assert float(ds["mean_rel_l2"]) < FNO_TARGET, float(ds["mean_rel_l2"])
+    assert float(ds["metric_mean_rel_l2"]) < FNO_TARGET, float(ds["metric_mean_rel_l2"])
     assert ds["loss_data"].values[-10:].mean() < 0.2 * ds["loss_data"].values[:10].mean()
 
 

@@ -9,11 +9,17 @@ import numpy as np
 import pytest
 import torch
 
+from sciml.config import defaults, merge
 from sciml.io.netcdf import write_dataset
 from sciml.pinn import eikonal, fault, velocity1d
 
 CPU = torch.device("cpu")
 CALAVERAS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "picks" / "calaveras"
+
+
+def config(study: str, over: dict) -> dict:
+    """The complete default section ``pinn.<study>`` with ``over`` merged in (float64, as the workflow)."""
+    return {**merge(defaults("pinn")[study], over), "dtype": "float64"}
 
 
 def _writable(ds, tmp_path):
@@ -27,7 +33,7 @@ def test_eikonal_forward_vs_fast_marching(tmp_path):
                      "width": 1.0},
            "network": {"hidden": [24, 24, 24]}, "n_collocation": 500, "output_spacing": 0.2,
            "train": {"adam_steps": 500, "lr": 5e-3, "lr_decay": 0.3, "lbfgs_steps": 30}}
-    res = eikonal.run_forward(cfg, device=CPU, seed=0)
+    res = eikonal.run_forward(config("eikonal", cfg), device=CPU, seed=0)
     assert res.metrics["rel_l2"] < 0.03, res.metrics
     _writable(res.dataset, tmp_path)
 
@@ -45,7 +51,7 @@ def test_tomography_recovers_anomaly_to_stated_threshold(tmp_path):
            "reference_spacing": 0.04, "network": {"hidden": [32, 32, 32]}, "n_collocation": 600, "output_spacing": 0.1,
            "pretrain_steps": 1000, "threshold_anomaly_correlation": 0.85, "threshold_velocity_rel_rms_ratio": 0.5,
            "train": {"adam_steps": 3000, "lr": 5e-3, "lr_decay": 0.5, "lbfgs_steps": 2000, "weights": {"data": 10.0}}}
-    res = eikonal.run_tomography(cfg, device=CPU, seed=0)
+    res = eikonal.run_tomography(config("tomography", cfg), device=CPU, seed=0)
     m = res.metrics
     assert m["anomaly_correlation"] >= m["threshold_anomaly_correlation"], m
     assert m["velocity_rel_rms_ratio"] <= m["threshold_velocity_rel_rms_ratio"], m
@@ -64,7 +70,7 @@ def test_calaveras_synthetic_recovers_published_model(tmp_path):
     cfg = {"max_offset_km": 40, "max_picks": 1500, "zmax_km": 16, "synthetic": True, "compare_depth_km": [2.0, 8.0],
            "start": {"v0": 4.0, "gradient": 0.15}, "network": {"hidden": [24, 24, 24]}, "n_collocation": 400,
            "batch_picks": 400, "train": {"adam_steps": 500, "lr": 5e-3, "lr_decay": 0.3}}
-    res = velocity1d.run(cfg, paths, device=CPU, seed=0)
+    res = velocity1d.run(config("calaveras", cfg), paths, device=CPU, seed=0)
     m = res.metrics
     assert m["velocity_rel_rms_diff_published"] < 0.06, m
     assert m["rms_residual_pinn_model"] < m["rms_residual_start"], m
@@ -89,7 +95,7 @@ def test_fault_forward_vs_screw_dislocation(tmp_path):
     cfg = {"depth_km": 10.0, "slip_m": 1.0, "half_width_km": 30.0, "bottom_km": 30.0, "network": {"hidden": [32, 32, 32]},
            "n_interior": 300, "n_boundary": 80, "output_points": 41,
            "train": {"adam_steps": 600, "lr": 3e-3, "lr_decay": 0.3, "lbfgs_steps": 50, "weights": {"pde": 10.0}}}
-    res = fault.run_forward(cfg, device=CPU, seed=0)
+    res = fault.run_forward(config("fault", cfg), device=CPU, seed=0)
     assert res.metrics["rel_l2"] < 0.35, res.metrics
     ds = res.dataset
     # the displacement jumps across the fault (x = 0) above the locking depth, as in the reference
@@ -109,7 +115,7 @@ def test_fault_slip_inversion_recovers_true_tapered_slip(tmp_path):
            "train": {"adam_steps": 1500, "lr": 3e-3, "lr_decay": 0.3, "lbfgs_steps": 200,
                      "weights": {"pde": 10.0, "data": 100.0, "jump": 30.0, "traction": 10.0,
                                  "slip_smooth": 0.3, "slip_depth": 3.0}}}
-    res = fault.run_slip_inversion(cfg, device=CPU, seed=0)
+    res = fault.run_slip_inversion(config("fault_inversion", cfg), device=CPU, seed=0)
     m = res.metrics
     assert m["slip_rel_l2"] < 0.5, m
     assert 0.7 < m["moment_ratio"] < 1.4, m
@@ -118,3 +124,61 @@ def test_fault_slip_inversion_recovers_true_tapered_slip(tmp_path):
     deep = ds.slip_pinn.where(ds.depth > 12.0, drop=True)
     assert float(deep.max()) < 0.3, m
     _writable(ds, tmp_path)
+
+
+def test_fault_step_through_the_writer(tmp_path):
+    """Step pinn.fault outside Snakemake (sciml.studies.run.run_step) on a tiny config: the result NetCDF (metric_*
+    variables, no metric/diag attributes, weights file named), the weights in the one format, the checkpoint
+    written under the config hash and removed after success; then the figure step on that result."""
+    import xarray as xr
+
+    from sciml.io.netcdf import metrics_of, read_provenance, validate_file
+    from sciml.io.weights import load_weights
+    from sciml.studies import get_step
+    from sciml.studies.pinn import checkpoint_path
+    from sciml.studies.run import run_step
+
+    full = merge(defaults(), {"pinn": {"fault": {"n_interior": 60, "n_boundary": 20, "output_points": 21,
+                                                 "train": {"adam_steps": 30, "checkpoint_every": 10}}}})
+    step = get_step("pinn.fault")
+    cfg = step.slice(full)
+    assert cfg["dtype"] == full["dtype"] and cfg["n_interior"] == 60 and cfg["train"]["lr"] == 3.0e-3
+    outs = {"nc": str(tmp_path / "fault.nc"), "pt": str(tmp_path / "fault.pt")}
+    ckpts = tmp_path / "ckpt"
+    run_step("pinn.fault", cfg, seed=0, inputs={}, outputs=outs, checkpoints=ckpts)
+    assert validate_file(outs["nc"]) == []
+    ds = xr.open_dataset(outs["nc"])
+    m = metrics_of(ds)
+    assert {"rel_l2", "rel_l2_surface", "max_abs_error", "threshold_rel_l2"} <= set(m), m
+    assert m["threshold_rel_l2"][0] == 0.2 and m["rel_l2"][1] == "1"
+    assert not [k for k in ds.attrs if k.startswith(("metric_", "diag_"))], ds.attrs
+    assert ds.attrs["weights_file"] == "fault.pt" and ds.attrs["title"].startswith("antiplane")
+    assert int(ds.sizes["step"]) == 30 and ds.sizes["z"] == 21
+    w = load_weights(outs["pt"])
+    assert w["step"] == "pinn.fault" and w["meta"] == {"study": "fault"} and w["config"] == cfg
+    assert any(k.endswith("weight") for k in w["state_dict"])
+    assert read_provenance(outs["nc"])["attachments"][0]["path"] == outs["pt"]
+    # the checkpoint name hashes the whole slice: a changed config never resumes it; success removes it
+    other = {**cfg, "n_interior": 61}
+    assert checkpoint_path(ckpts, "fault", cfg, 0) != checkpoint_path(ckpts, "fault", other, 0)
+    assert checkpoint_path(ckpts, "fault", cfg, 0) != checkpoint_path(ckpts, "fault", cfg, 1)
+    assert not list(ckpts.glob("*.ckpt"))
+    fig = get_step("pinn.figure")
+    assert fig.slice(full, {"pinn_study": "fault"}) == {"study": "fault"}
+    run_step("pinn.figure", {"study": "fault"}, seed=0, inputs={"nc": outs["nc"]},
+             outputs={"png": str(tmp_path / "fault.png")})
+    assert (tmp_path / "fault.png").stat().st_size > 10_000
+
+
+def test_default_sections_are_complete_and_validated():
+    """The schema fills every key the studies read; a misspelt key is refused with a suggestion."""
+    from sciml.config import ConfigError, validate
+
+    d = defaults("pinn")
+    assert d["studies"] == ["eikonal", "tomography", "calaveras", "fault", "fault_inversion"]
+    assert d["tomography"]["train"]["weights"] == {"data": 10.0} and d["eikonal"]["train"]["patience"] is None
+    assert d["calaveras"]["velocity_network"] == {"hidden": [16, 16], "activation": "tanh", "init": "xavier_normal",
+                                                  "fourier_features": 0, "fourier_scale": 1.0}
+    assert "shape" not in d["fault"] and d["fault_inversion"]["shape"] == "tapered"
+    with pytest.raises(ConfigError, match="did you mean 'n_collocation'"):
+        validate({"eikonal": {"n_colocation": 5}}, "pinn")

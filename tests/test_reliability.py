@@ -26,7 +26,7 @@ def _small_copy(dest):
     cfg_path = dest / "config" / "config.yaml"
     cfg = yaml.safe_load(cfg_path.read_text())
     cfg["device"] = "cpu"
-    cfg["pinn"]["fault"].update({"n_interior": 200, "n_boundary": 60, "output_points": 41, "train": SMALL_FAULT})
+    cfg.setdefault("pinn", {}).setdefault("fault", {}).update({"n_interior": 200, "n_boundary": 60, "output_points": 41, "train": SMALL_FAULT})
     cfg_path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return dest
 
@@ -53,9 +53,9 @@ def test_kill_during_training_then_rerun_matches_uninterrupted(tmp_path):
     proc = _start(run_dir)
     ckpts = run_dir / "results" / "pinn" / "checkpoints"
     deadline = time.time() + 400
-    while time.time() < deadline and not (ckpts.exists() and any(ckpts.glob("*.ckpt"))):
+    while time.time() < deadline and not (ckpts.exists() and any(ckpts.rglob("*.ckpt"))):
         time.sleep(0.5)
-    assert ckpts.exists() and any(ckpts.glob("*.ckpt")), "no checkpoint written before the deadline"
+    assert ckpts.exists() and any(ckpts.rglob("*.ckpt")), "no checkpoint written before the deadline"
     time.sleep(float(rng.uniform(0.0, 2.0)))  # a random moment after the first checkpoint
     if proc.poll() is None:
         os.killpg(proc.pid, signal.SIGKILL)

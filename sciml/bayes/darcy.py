@@ -19,11 +19,11 @@ import scipy.sparse.linalg as spla
 import torch
 import xarray as xr
 
-from sciml.errors import InputError
-from sciml.forward.darcy import cell_centres, darcy_matrix
-from sciml.gp import GaussianProcess
-from sciml.bayes.diagnostics import ess, split_rhat
+from sciml.bayes.fields import FieldSpec, prior_attrs, prior_from_attrs, prior_from_config
 from sciml.bayes.problem import InverseProblem
+from sciml.errors import InputError, bad_value
+from sciml.forward.darcy import cell_centres, darcy_matrix
+from sciml.inference.diagnostics import ess, split_rhat
 
 
 def grid_points(n: int) -> np.ndarray:
@@ -129,22 +129,23 @@ def darcy_forward(n: int, sensor_index: np.ndarray, f: float = 1.0):
 def sensor_indices(n: int, per_side: int) -> np.ndarray:
     """Flat indices of ``per_side^2`` sensor cells on a regular interior lattice."""
     if not 1 <= per_side <= n - 2:
-        raise InputError(f"bayes.darcy: field 'sensors_per_side' = {per_side}: must lie in [1, n - 2 = {n - 2}]")
+        raise bad_value("bayes.darcy", "sensors_per_side", per_side, f"must lie in [1, n - 2 = {n - 2}]")
     pos = np.round(np.linspace(0, n - 1, per_side + 2)[1:-1]).astype(int)
     ii, jj = np.meshgrid(pos, pos, indexing="ij")
     return (ii * n + jj).ravel()
 
 
 def build_data(cfg: Mapping, seed: int) -> xr.Dataset:
-    """Synthetic ``data.nc``: a GP-prior draw as true log-permeability, noisy pressures at the sensors."""
-    from sciml.bayes.study import prior_attrs, prior_from_config
-
+    """Synthetic ``data.nc``: a GP-prior draw as true log-permeability, noisy pressures at the sensors (config
+    keys ``grid.n``, ``prior``, ``source``, ``noise_sigma``, ``sensors_per_side``)."""
     n = int(cfg["grid"]["n"])
-    prior = prior_from_config(cfg["prior"], "bayes.darcy.prior")
-    f = float(cfg.get("source", 1.0))
+    prior = prior_from_config(cfg["prior"])
+    f = float(cfg["source"])
     sigma = float(cfg["noise_sigma"])
-    if n < 4 or sigma <= 0:
-        raise InputError(f"bayes.darcy: grid.n = {n} (>= 4) and noise_sigma = {sigma} (> 0) required")
+    if n < 4:
+        raise bad_value("bayes.darcy", "grid.n", n, "must be >= 4")
+    if not sigma > 0:
+        raise bad_value("bayes.darcy", "noise_sigma", sigma, "must be > 0")
     rng = np.random.default_rng(seed)
     x = grid_points(n)
     truth = prior.sample(x, 1, rng)[0]
@@ -170,10 +171,9 @@ def build_data(cfg: Mapping, seed: int) -> xr.Dataset:
     return ds
 
 
-def problem_from_dataset(ds: xr.Dataset, source: str = "data.nc"):
-    """Inverse problem, field spec and truth from ``data.nc``."""
-    from sciml.bayes.study import FieldSpec, prior_from_attrs
-
+def problem_from_dataset(ds: xr.Dataset, source: str = "data.nc"
+                         ) -> tuple[InverseProblem, FieldSpec, np.ndarray | None]:
+    """Inverse problem, field spec and truth (or None) from ``data.nc``."""
     for k in ("sensor_index", "pressure", "sigma"):
         if k not in ds:
             raise InputError(f"{source}: missing variable {k!r}")
@@ -195,12 +195,14 @@ def run_pcn(problem: InverseProblem, cfg: Mapping, seed: int) -> tuple[np.ndarra
     """pCN MCMC: ``m' = mu + sqrt(1 - beta^2) (m - mu) + beta xi``, ``xi ~ N(0, K)``, accepted with
     ``min(1, exp(Phi(m) - Phi(m')))`` (``Phi`` = data misfit). ``beta`` is adapted during warm-up towards
     ``target_accept``; chains start from prior draws. Returns thinned draws ``(chains * draws, m)`` and R-hat/ESS."""
-    chains, warmup = int(cfg.get("chains", 4)), int(cfg.get("warmup", 2000))
-    draws, thin = int(cfg.get("draws", 2000)), int(cfg.get("thin", 5))
-    beta, target = float(cfg.get("beta", 0.1)), float(cfg.get("target_accept", 0.25))
-    if min(chains, warmup, draws, thin) < 1 or not 0 < beta < 1:
-        raise InputError(f"bayes.darcy.pcn: chains={chains}, warmup={warmup}, draws={draws}, thin={thin} must be "
-                         f">= 1 and beta={beta} in (0, 1)")
+    chains, warmup = int(cfg["chains"]), int(cfg["warmup"])
+    draws, thin = int(cfg["draws"]), int(cfg["thin"])
+    beta, target = float(cfg["beta"]), float(cfg["target_accept"])
+    for field, value in (("chains", chains), ("warmup", warmup), ("draws", draws), ("thin", thin)):
+        if value < 1:
+            raise bad_value("bayes.darcy.pcn", field, value, "must be >= 1")
+    if not 0 < beta < 1:
+        raise bad_value("bayes.darcy.pcn", "beta", beta, "must lie in (0, 1)")
     rng = np.random.default_rng(seed)
     chol, _ = problem.prior.cholesky(problem.x)
     mu = problem.prior.mean

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sciml.errors import InputError
+from sciml.errors import bad_value
 from sciml.bayes.problem import InverseProblem
 from sciml.bayes.rff import RFFNetwork
 from sciml.bayes.svgd import stein_direction
@@ -36,9 +36,11 @@ def fparvi(net: RFFNetwork, problem: InverseProblem, init: torch.Tensor, *, step
            step_size: float = 0.1, kernel: str = "rbf+linear", damping: float = 1e-8,
            precond_every: int = 50) -> FParVIResult:
     """Run fParVI from weight particles ``init`` ``(n, P)`` (e.g. draws from the network's weight prior)."""
-    if steps < 1 or step_size <= 0 or damping < 0:
-        raise InputError(f"fparvi config: steps={steps}, step_size={step_size}, damping={damping}: "
-                         "steps and step_size must be positive, damping >= 0")
+    for field, value in (("steps", steps), ("step_size", step_size)):
+        if not value > 0:
+            raise bad_value("fparvi config", field, value, "must be positive")
+    if not damping >= 0:
+        raise bad_value("fparvi config", "damping", damping, "must be >= 0")
     dt = init.dtype
     x = torch.as_tensor(problem.x, dtype=dt)
     prec = problem.prior_precision(dt)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 from sciml.gp import GaussianProcess
 from sciml.bayes.rff import RFFNetwork
 
@@ -56,7 +56,7 @@ def distance(name: str, a: torch.Tensor, b: torch.Tensor, generator: torch.Gener
         return sliced_w1(a, b, generator=generator)
     if name == "mmd":
         return mmd(a, b)
-    raise InputError(f"fpi config: field 'distance' = {name!r}: expected one of {DISTANCES}")
+    raise bad_value("fpi config", "distance", name, f"expected one of {DISTANCES}")
 
 
 @dataclass
@@ -100,7 +100,7 @@ def tune_prior(net: RFFNetwork, gp: GaussianProcess, lower: Sequence[float], upp
     """Fit ``net``'s prior hyper-parameters (in place) so that its function draws match ``gp`` on the box
     ``[lower, upper]`` (points drawn uniformly each step). Returns the history and the achieved distance."""
     if metric not in DISTANCES:
-        raise InputError(f"fpi config: field 'distance' = {metric!r}: expected one of {DISTANCES}")
+        raise bad_value("fpi config", "distance", metric, f"expected one of {DISTANCES}")
     lo, hi = np.asarray(lower, float), np.asarray(upper, float)
     if lo.shape != (net.in_dim,) or hi.shape != lo.shape or not np.all(hi > lo):
         raise InputError(f"fpi config: domain lower={lo.tolist()} upper={hi.tolist()}: need upper > lower, "

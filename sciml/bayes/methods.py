@@ -1,8 +1,9 @@
 """Method drivers shared by the studies: FPI prior tuning, FPI-BPINN (HMC, SVGD) and fParVI-PINN.
 
-Every driver takes an :class:`~sciml.bayes.problem.InverseProblem`, a plain config dict (the study's config
-section for that method) and a seed, and returns posterior function samples ``(n_samples, m)`` at the problem's
-points plus a flat dict of diagnostics (floats/ints/strings, ready to become NetCDF attributes).
+Every driver takes an :class:`~sciml.bayes.problem.InverseProblem`, a config dict (the study's complete,
+validated config section for that method: every key present, see ``workflow/schemas/bayes.schema.yaml``) and a
+seed, and returns posterior function samples ``(n_samples, m)`` at the problem's points plus a flat dict of
+diagnostics (numbers, keyed as in :data:`DIAGNOSTICS`).
 """
 
 from __future__ import annotations
@@ -13,38 +14,73 @@ from collections.abc import Callable, Mapping
 import numpy as np
 import torch
 
-from sciml.errors import InputError
-from sciml.bayes.diagnostics import ess, split_rhat
 from sciml.bayes.fparvi import fparvi
 from sciml.bayes.fpi import FPIResult, tune_prior
-from sciml.bayes.hmc import hmc
 from sciml.bayes.problem import InverseProblem
 from sciml.bayes.rff import RFFNetwork
 from sciml.bayes.svgd import svgd
+from sciml.errors import InputError
+from sciml.inference.diagnostics import ess, split_rhat
+from sciml.inference.hmc import hmc
 
-METHODS = ("exact", "fpi_bpinn_hmc", "fpi_bpinn_svgd", "fparvi")
-
-
-def _get(cfg: Mapping, key: str, section: str):
-    if key not in cfg:
-        raise InputError(f"config: section {section!r} lacks field {key!r}")
-    return cfg[key]
+# Diagnostics the drivers (and sciml.bayes.darcy.run_pcn) report: name -> (units, long name); "field" stands
+# for the unit of the unknown field. The study steps store each as a 0-d variable metric_<name>.
+DIAGNOSTICS = {
+    "accept_rate": ("1", "mean acceptance probability after warm-up"),
+    "step_size": ("1", "adapted leapfrog step size (whitened coordinates)"),
+    "n_leapfrog": ("1", "maximum leapfrog steps per HMC trajectory"),
+    "divergences": ("1", "divergent HMC trajectories after warm-up"),
+    "ess_min": ("1", "smallest effective sample size over the field points"),
+    "ess_median": ("1", "median effective sample size over the field points"),
+    "rhat_max": ("1", "largest split R-hat over the field points"),
+    "n_chains": ("1", "number of chains"),
+    "n_draws": ("1", "draws per chain kept after warm-up (and thinning)"),
+    "n_grad_evals": ("1", "gradient evaluations of the log posterior"),
+    "beta": ("1", "adapted pCN step parameter beta"),
+    "thin": ("1", "thinning interval of the pCN chains"),
+    "n_solves": ("1", "forward (Darcy) solves of the pCN chains"),
+    "n_particles": ("1", "number of particles"),
+    "n_steps": ("1", "particle update steps"),
+    "final_log_post": ("1", "mean log posterior density of the particles at the last step (up to a constant)"),
+    "sampler_wall_s": ("s", "wall time of the sampler alone"),
+    "fpi_distance": ("field", "distance of the tuned network prior to the GP prior (FPI)"),
+    "network_n_params": ("1", "number of network weights"),
+    "method_wall_s": ("s", "wall time of the method (network set-up, sampling and field evaluation)"),
+}
 
 
 def build_network(problem: InverseProblem, cfg: Mapping, seed: int) -> RFFNetwork:
-    """RFF network for the problem's field (input dimension of ``problem.x``), initialised from its GP prior."""
-    return RFFNetwork(problem.x.shape[1], int(_get(cfg, "n_freq", "network")), tuple(cfg.get("hidden", ())),
-                      gp=problem.prior, activation=cfg.get("activation", "tanh"), seed=seed,
-                      quasi=bool(cfg.get("quasi", True)))
+    """RFF network (config ``network``: ``n_freq``, ``hidden``, ``activation``, ``quasi``) for the problem's
+    field (input dimension of ``problem.x``), initialised from its GP prior."""
+    return RFFNetwork(problem.x.shape[1], int(cfg["n_freq"]), tuple(cfg["hidden"]), gp=problem.prior,
+                      activation=cfg["activation"], seed=seed, quasi=bool(cfg["quasi"]))
+
+
+def tuned_network(problem: InverseProblem, cfg: Mapping, hyperparameters: Mapping, seed: int) -> RFFNetwork:
+    """The network of :func:`build_network` with the prior hyper-parameters tuned by FPI (``freq_scale``,
+    per-layer ``weight_scale`` and ``bias_scale``, ``mean``: :meth:`RFFNetwork.hyperparameters`), frozen."""
+    net = build_network(problem, cfg, seed)
+    ws = np.atleast_1d(np.asarray(hyperparameters["weight_scale"], dtype=float))
+    bs = np.atleast_1d(np.asarray(hyperparameters["bias_scale"], dtype=float))
+    if ws.size != len(net.shapes) or bs.size != len(net.shapes):
+        raise InputError(f"FPI prior has {ws.size} layer scales but the network config gives {len(net.shapes)} "
+                         "layers: rerun the FPI step")
+    with torch.no_grad():
+        net.log_freq_scale.fill_(float(np.log(float(hyperparameters["freq_scale"]))))
+        net.log_weight_scale.copy_(torch.as_tensor(np.log(ws)))
+        net.log_bias_scale.copy_(torch.as_tensor(np.log(bs)))
+        net.mean_shift.fill_((float(hyperparameters["mean"]) - float(net.mean_ref[0])) / float(net.mean_ref[1]))
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
 
 
 def run_fpi(net: RFFNetwork, problem: InverseProblem, cfg: Mapping, seed: int) -> FPIResult:
     """Tune the weight prior of ``net`` against the GP prior on the bounding box of the problem's points."""
     lo, hi = problem.x.min(0), problem.x.max(0)
-    return tune_prior(net, problem.prior, lo, hi, metric=cfg.get("distance", "sliced_w1"),
-                      steps=int(cfg.get("steps", 300)), lr=float(cfg.get("lr", 0.02)),
-                      n_points=int(cfg.get("n_points", 32)), n_samples=int(cfg.get("n_samples", 256)),
-                      n_eval=int(cfg.get("n_eval", 10)), seed=seed)
+    return tune_prior(net, problem.prior, lo, hi, metric=cfg["distance"], steps=int(cfg["steps"]),
+                      lr=float(cfg["lr"]), n_points=int(cfg["n_points"]), n_samples=int(cfg["n_samples"]),
+                      n_eval=int(cfg["n_eval"]), seed=seed)
 
 
 def weight_log_posterior(net: RFFNetwork, problem: InverseProblem) -> Callable[[torch.Tensor], torch.Tensor]:
@@ -83,14 +119,12 @@ def _functions(net: RFFNetwork, problem: InverseProblem, theta: np.ndarray) -> n
 def run_hmc(net: RFFNetwork, problem: InverseProblem, cfg: Mapping, seed: int) -> tuple[np.ndarray, dict]:
     """FPI-BPINN with HMC: chains start from prior draws; R-hat and ESS are computed on the field values."""
     gen = torch.Generator().manual_seed(seed)
-    chains = int(cfg.get("chains", 4))
+    chains = int(cfg["chains"])
     init = net.sample_prior(chains, gen).detach()
     t0 = time.perf_counter()
-    res = hmc(weight_log_posterior(net, problem), init, n_warmup=int(cfg.get("warmup", 500)),
-              n_draws=int(cfg.get("draws", 500)), n_leapfrog=int(cfg.get("leapfrog", 16)),
-              target_accept=float(cfg.get("target_accept", 0.8)), metric=cfg.get("metric", "dense"),
-              init_scale=_laplace_factor(net, problem), adapt_metric=bool(cfg.get("adapt_metric", True)),
-              generator=gen)
+    res = hmc(weight_log_posterior(net, problem), init, n_warmup=int(cfg["warmup"]), n_draws=int(cfg["draws"]),
+              n_leapfrog=int(cfg["leapfrog"]), target_accept=float(cfg["target_accept"]), metric=cfg["metric"],
+              init_scale=_laplace_factor(net, problem), adapt_metric=bool(cfg["adapt_metric"]), generator=gen)
     wall = time.perf_counter() - t0
     c, n, p = res.draws.shape
     f = _functions(net, problem, res.draws.reshape(c * n, p)).reshape(c, n, -1)
@@ -105,11 +139,11 @@ def run_hmc(net: RFFNetwork, problem: InverseProblem, cfg: Mapping, seed: int) -
 def run_svgd(net: RFFNetwork, problem: InverseProblem, cfg: Mapping, seed: int) -> tuple[np.ndarray, dict]:
     """FPI-BPINN with weight-space SVGD (Gauss-Newton preconditioned) from prior draws."""
     gen = torch.Generator().manual_seed(seed)
-    init = net.sample_prior(int(cfg.get("particles", 100)), gen).detach()
+    init = net.sample_prior(int(cfg["particles"]), gen).detach()
     t0 = time.perf_counter()
     res = svgd(weight_log_posterior(net, problem), init, hessian=weight_hessian(net, problem),
-               steps=int(cfg.get("steps", 500)), step_size=float(cfg.get("step_size", 0.1)),
-               kernel=cfg.get("kernel", "rbf+linear"), precond_every=int(cfg.get("precond_every", 100)))
+               steps=int(cfg["steps"]), step_size=float(cfg["step_size"]), kernel=cfg["kernel"],
+               precond_every=int(cfg["precond_every"]))
     info = {"n_particles": init.shape[0], "n_steps": res.n_grad_evals, "final_log_post": float(res.history[-1]),
             "sampler_wall_s": time.perf_counter() - t0}
     return _functions(net, problem, res.particles), info
@@ -120,11 +154,10 @@ def run_fparvi(net: RFFNetwork, problem: InverseProblem, cfg: Mapping, seed: int
     gen = torch.Generator().manual_seed(seed)
     for par in net.parameters():
         par.requires_grad_(False)
-    init = net.sample_prior(int(cfg.get("particles", 100)), gen).detach()
+    init = net.sample_prior(int(cfg["particles"]), gen).detach()
     t0 = time.perf_counter()
-    res = fparvi(net, problem, init, steps=int(cfg.get("steps", 500)), step_size=float(cfg.get("step_size", 0.1)),
-                 kernel=cfg.get("kernel", "rbf+linear"), damping=float(cfg.get("damping", 1e-8)),
-                 precond_every=int(cfg.get("precond_every", 50)))
+    res = fparvi(net, problem, init, steps=int(cfg["steps"]), step_size=float(cfg["step_size"]),
+                 kernel=cfg["kernel"], damping=float(cfg["damping"]), precond_every=int(cfg["precond_every"]))
     info = {"n_particles": init.shape[0], "n_steps": res.n_steps, "final_log_post": float(res.history[-1]),
             "sampler_wall_s": time.perf_counter() - t0}
     return res.functions, info

@@ -18,7 +18,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
+
+# The metrics of :func:`summarize`: name -> (units, long name); "field" stands for the unit of the field.
+METRICS = {
+    "rel_err_mean": ("1", "relative L2 error of the posterior mean against the reference (over the data-driven "
+                          "change)"),
+    "rel_err_mean_plain": ("1", "relative L2 error of the posterior mean against the reference (over its norm)"),
+    "rel_err_std": ("1", "relative L2 error of the posterior standard deviation against the reference"),
+    "w1_marginal": ("field", "mean marginal Wasserstein-1 distance to the reference Gaussian marginals"),
+    "coverage": ("1", "fraction of points where the central credible band covers the truth"),
+    "rmse_truth": ("field", "root-mean-square error of the posterior mean against the truth"),
+}
 
 
 @dataclass
@@ -49,7 +60,7 @@ def summarize(samples: np.ndarray, *, level: float = 0.95, reference_mean: np.nd
     if s.ndim != 2 or s.shape[0] < 2:
         raise InputError(f"summarize: samples have shape {s.shape}: expected (n_samples >= 2, n_points)")
     if not 0 < level < 1:
-        raise InputError(f"summarize: field 'level' = {level}: must lie in (0, 1)")
+        raise bad_value("summarize", "level", level, "must lie in (0, 1)")
     mean, std = s.mean(0), s.std(0, ddof=1)
     a = 0.5 * (1 - level)
     lower, upper = np.quantile(s, a, axis=0), np.quantile(s, 1 - a, axis=0)

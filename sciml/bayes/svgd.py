@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from sciml.errors import InputError
+from sciml.errors import bad_value
 
 KERNELS = ("rbf", "linear", "rbf+linear")
 
@@ -30,7 +30,7 @@ KERNELS = ("rbf", "linear", "rbf+linear")
 def stein_direction(y: torch.Tensor, score: torch.Tensor, kernel: str = "rbf") -> torch.Tensor:
     """SVGD velocity for particles ``y`` (n, d) with scores ``grad log p(y)`` (n, d)."""
     if kernel not in KERNELS:
-        raise InputError(f"svgd config: field 'kernel' = {kernel!r}: expected one of {KERNELS}")
+        raise bad_value("svgd config", "kernel", kernel, f"expected one of {KERNELS}")
     n = y.shape[0]
     phi = torch.zeros_like(y)
     mass = torch.zeros(n, dtype=y.dtype, device=y.device)
@@ -78,8 +78,9 @@ def svgd(log_prob: Callable[[torch.Tensor], torch.Tensor], init: torch.Tensor, *
     ``hessian(theta_mean) -> (P, P)`` gives a positive-definite curvature (e.g. Gauss-Newton + prior precision);
     without it the identity is used. ``step_size`` is in whitened units (a fraction of a posterior std).
     """
-    if steps < 1 or step_size <= 0:
-        raise InputError(f"svgd config: steps={steps} and step_size={step_size}: must be positive")
+    for field, value in (("steps", steps), ("step_size", step_size)):
+        if not value > 0:
+            raise bad_value("svgd config", field, value, "must be positive")
     theta = init.detach().clone()
     n, p = theta.shape
     eye = torch.eye(p, dtype=theta.dtype)

@@ -21,9 +21,10 @@ import numpy as np
 import scipy.linalg as sla
 import torch
 
-from sciml.errors import InputError
-from sciml.gp import GaussianProcess
+from sciml.bayes.fields import FieldSpec, prior_attrs, prior_from_attrs, prior_from_config
 from sciml.bayes.problem import InverseProblem
+from sciml.errors import InputError, bad_value
+from sciml.gp import GaussianProcess
 
 PICK_FIELDS = ("source_x", "receiver_x", "traveltime", "sigma")
 # ak135 crust and uppermost mantle (Kennett, Engdahl & Buland 1995), depth km, Vp and Vs km/s: used when the
@@ -50,7 +51,7 @@ def read_velocity_model(path: str | Path, wave: str = "P") -> tuple[np.ndarray, 
     """Depth (km) and velocity (km/s) nodes of a ``.tvel`` file (2 header lines, ``depth Vp Vs rho``)."""
     col = {"P": 1, "S": 2}.get(wave)
     if col is None:
-        raise InputError(f"{path}: field 'wave' = {wave!r}: expected 'P' or 'S'")
+        raise bad_value(str(path), "wave", wave, "expected 'P' or 'S'")
     try:
         table = np.loadtxt(path, skiprows=2, usecols=(0, 1, 2), ndmin=2)
     except (OSError, ValueError) as exc:
@@ -107,9 +108,9 @@ def synthetic_picks(model_path: str | Path | None, *, length_km: float, n_receiv
                     rng: np.random.Generator, wave: str = "P") -> Picks:
     """Receivers evenly spaced on ``(0, L]``; traveltimes integrated exactly through the layered model
     (discontinuities included) plus Gaussian noise of std ``noise_sigma`` (s)."""
-    if length_km <= 0 or n_receivers < 1 or noise_sigma <= 0:
-        raise InputError(f"tomography.synthetic: length_km={length_km}, n_receivers={n_receivers}, "
-                         f"noise_sigma={noise_sigma}: all must be positive")
+    for field, value in (("length_km", length_km), ("n_receivers", n_receivers), ("noise_sigma", noise_sigma)):
+        if not value > 0:
+            raise bad_value("tomography.synthetic", field, value, "must be positive")
     depth, vel, source = layered_model(model_path, wave)
     if depth[-1] < length_km:
         raise InputError(f"{source}: the model reaches {depth[-1]} km < length_km={length_km}")
@@ -144,7 +145,7 @@ def _read_table(path: Path) -> dict[str, np.ndarray]:
             try:
                 vals.append(float(r[k]))
             except (TypeError, ValueError):
-                raise InputError(f"{path}: row {i + 1}: field {k!r} = {r[k]!r}: not a number") from None
+                raise bad_value(f"{path}: row {i + 1}", k, r[k], "not a number") from None
         out[k] = np.asarray(vals)
     return out
 
@@ -165,14 +166,14 @@ def read_picks(path: str | Path, length_km: float) -> Picks:
         v = t[field]
         bad = np.nonzero(~np.isfinite(v) | ~ok(np.nan_to_num(v, nan=-np.inf)))[0]
         if bad.size:
-            raise InputError(f"{path}: row {bad[0] + 1}: field {field!r} = {v[bad[0]]!r}: {why}")
+            raise bad_value(f"{path}: row {bad[0] + 1}", field, v[bad[0]], why)
     return Picks(t["source_x"], t["receiver_x"], t["traveltime"], t["sigma"], model_source=str(path))
 
 
 def grid(length_km: float, n: int) -> np.ndarray:
     """Uniform grid of ``n`` nodes on ``[0, L]`` (km) carrying the slowness."""
     if n < 3:
-        raise InputError(f"tomography.grid: field 'n' = {n}: need >= 3 nodes")
+        raise bad_value("tomography.grid", "n", n, "need >= 3 nodes")
     return np.linspace(0.0, float(length_km), int(n))
 
 
@@ -224,8 +225,6 @@ def picks_dataset(picks: Picks, prior: GaussianProcess, length_km: float) -> "xr
     """``picks.nc``: receiver positions, traveltimes, sigmas; the GP prior as attributes; the true model if known."""
     import xarray as xr
 
-    from sciml.bayes.study import prior_attrs
-
     km, s = {"units": "km"}, {"units": "s"}
     ds = xr.Dataset({
         "source_x": ("pick", picks.source_x, {**km, "long_name": "source position"}),
@@ -244,10 +243,8 @@ def picks_dataset(picks: Picks, prior: GaussianProcess, length_km: float) -> "xr
 
 
 def problem_from_dataset(ds: "xr.Dataset", n_grid: int, source: str = "picks.nc"
-                         ) -> tuple[InverseProblem, "FieldSpec", np.ndarray | None]:
+                         ) -> tuple[InverseProblem, FieldSpec, np.ndarray | None]:
     """Inverse problem on a uniform ``n_grid`` grid, the field spec and the true slowness on it (or None)."""
-    from sciml.bayes.study import FieldSpec, prior_from_attrs
-
     prior = prior_from_attrs(ds.attrs, source)
     length = float(ds.attrs.get("domain_length_km", float(ds["receiver_x"].max())))
     picks = Picks(ds["source_x"].values, ds["receiver_x"].values, ds["traveltime"].values, ds["sigma"].values)
@@ -260,11 +257,10 @@ def problem_from_dataset(ds: "xr.Dataset", n_grid: int, source: str = "picks.nc"
 
 
 def build_picks(cfg: dict, *, picks_path: str | None, model_path: str | None, seed: int) -> "xr.Dataset":
-    """``picks.nc`` from the study config: read ``picks_path`` when given, else synthetic picks through the
-    velocity model at ``model_path`` (built-in ak135 crust when None or absent)."""
-    from sciml.bayes.study import prior_from_config
-
-    prior = prior_from_config(cfg.get("prior", {}), "bayes.tomography.prior")
+    """``picks.nc`` from the study config (``domain_km``, ``prior``, ``synthetic``): read ``picks_path`` when
+    given, else synthetic picks through the velocity model at ``model_path`` (built-in ak135 crust when None or
+    absent)."""
+    prior = prior_from_config(cfg["prior"])
     length = float(cfg["domain_km"])
     if picks_path:
         picks = read_picks(picks_path, length)
@@ -272,5 +268,5 @@ def build_picks(cfg: dict, *, picks_path: str | None, model_path: str | None, se
         syn = cfg["synthetic"]
         picks = synthetic_picks(model_path, length_km=length, n_receivers=int(syn["n_receivers"]),
                                 noise_sigma=float(syn["noise_sigma"]), rng=np.random.default_rng(seed),
-                                wave=syn.get("wave", "P"))
+                                wave=syn["wave"])
     return picks_dataset(picks, prior, length)

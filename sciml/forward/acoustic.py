@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import integrate
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 __all__ = [
     "ricker",
@@ -37,7 +37,7 @@ CFL_LIMIT = float(np.sqrt(3.0 / 8.0))
 def ricker(t: np.ndarray, f0: float, t0: float | None = None) -> np.ndarray:
     """Ricker wavelet of peak frequency ``f0`` (Hz) delayed by ``t0`` (s, default ``1.5 / f0``), unit peak."""
     if f0 <= 0:
-        raise InputError(f"ricker: field 'f0' = {f0!r}: must be positive (Hz)")
+        raise bad_value("ricker", "f0", f0, "must be positive (Hz)")
     t0 = 1.5 / f0 if t0 is None else t0
     a = (np.pi * f0 * (np.asarray(t, dtype=np.float64) - t0)) ** 2
     return (1.0 - 2.0 * a) * np.exp(-a)
@@ -46,7 +46,7 @@ def ricker(t: np.ndarray, f0: float, t0: float | None = None) -> np.ndarray:
 def stable_dt(vmax: float, dx: float, cfl: float = 0.5) -> float:
     """Time step (s) giving Courant number ``cfl`` (< ``CFL_LIMIT``) for velocity ``vmax`` (m/s)."""
     if not 0 < cfl < CFL_LIMIT:
-        raise InputError(f"stable_dt: field 'cfl' = {cfl!r}: must lie in (0, {CFL_LIMIT:.3f})")
+        raise bad_value("stable_dt", "cfl", cfl, f"must lie in (0, {CFL_LIMIT:.3f})")
     return cfl * dx / vmax
 
 
@@ -169,7 +169,7 @@ def greens_pressure_2d(
     ``H(t - r/c) / (2 pi c^2 sqrt(t^2 - r^2/c^2))`` convolved with ``s``, substituted ``tau = (r/c) cosh eta``).
     """
     if r <= 0:
-        raise InputError(f"greens_pressure_2d: field 'r' = {r!r}: must be positive (m)")
+        raise bad_value("greens_pressure_2d", "r", r, "must be positive (m)")
     t = np.atleast_1d(np.asarray(t, dtype=np.float64))
     t0 = 1.5 / f0 if t0 is None else t0
     t_end = t0 + 4.0 / f0  # Ricker is negligible (< 1e-30) beyond this delay

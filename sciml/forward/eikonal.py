@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class Grid2D:
     def from_extent(cls, xlim: Sequence[float], zlim: Sequence[float], spacing: float) -> "Grid2D":
         """Grid covering ``[xlim] x [zlim]`` with nodes every ``spacing`` (end points included)."""
         if spacing <= 0 or xlim[1] <= xlim[0] or zlim[1] <= zlim[0]:
-            raise InputError(f"eikonal grid: fields 'xlim'/'zlim'/'spacing' = {xlim}/{zlim}/{spacing}: invalid")
+            raise bad_value("eikonal grid", "xlim/zlim/spacing", (list(xlim), list(zlim), spacing),
+                            "need increasing limits and a spacing > 0")
         nx = int(round((xlim[1] - xlim[0]) / spacing)) + 1
         nz = int(round((zlim[1] - zlim[0]) / spacing)) + 1
         return cls(float(xlim[0]), float(zlim[0]), float(spacing), float(spacing), nx, nz)
@@ -60,12 +61,12 @@ def fast_marching(slowness: np.ndarray, grid: Grid2D, source: Sequence[float], *
 
     s = np.asarray(slowness, dtype=np.float64)
     if s.shape != (grid.nz, grid.nx):
-        raise InputError(f"fast_marching: field 'slowness' shape = {s.shape}: expected {(grid.nz, grid.nx)}")
+        raise bad_value("fast_marching", "slowness.shape", s.shape, f"expected {(grid.nz, grid.nx)}")
     if not np.all(np.isfinite(s)) or np.any(s <= 0):
         raise InputError("fast_marching: field 'slowness': must be finite and > 0 everywhere")
     xs, zs = float(source[0]), float(source[1])
     if not (grid.x[0] <= xs <= grid.x[-1] and grid.z[0] <= zs <= grid.z[-1]):
-        raise InputError(f"fast_marching: field 'source' = {(xs, zs)}: outside the grid")
+        raise bad_value("fast_marching", "source", (xs, zs), "outside the grid")
     r0 = 1.5 * max(grid.dx, grid.dz) if source_radius is None else float(source_radius)
     X, Z = grid.mesh()
     r = np.hypot(X - xs, Z - zs)
@@ -100,7 +101,7 @@ def linear_gradient_traveltime(x: np.ndarray, z: np.ndarray, source: Sequence[fl
     xs, zs = float(source[0]), float(source[1])
     vs, vr = v0 + gradient * zs, v0 + gradient * z
     if vs <= 0 or np.any(vr <= 0):
-        raise InputError(f"linear_gradient_traveltime: fields 'v0'/'gradient' = {v0}/{gradient}: velocity <= 0 in domain")
+        raise bad_value("linear_gradient_traveltime", "v0/gradient", (v0, gradient), "velocity <= 0 in the domain")
     r2 = (x - xs) ** 2 + (z - zs) ** 2
     if abs(gradient) < 1e-12:
         return np.sqrt(r2) / v0

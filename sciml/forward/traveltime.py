@@ -23,17 +23,17 @@ from collections.abc import Callable
 import numpy as np
 from scipy.optimize import brentq
 
-from sciml.errors import InputError
+from sciml.errors import bad_value
 
 
 def _check(tops: np.ndarray, v: np.ndarray, source: str = "layered model") -> tuple[np.ndarray, np.ndarray]:
     tops, v = np.asarray(tops, float).ravel(), np.asarray(v, float).ravel()
     if tops.size != v.size or tops.size == 0:
-        raise InputError(f"{source}: fields 'tops'/'velocities' sizes = {tops.size}/{v.size}: must match and be > 0")
+        raise bad_value(source, "tops/velocities sizes", (tops.size, v.size), "must match and be > 0")
     if np.any(np.diff(tops) <= 0):
-        raise InputError(f"{source}: field 'tops' = {tops.tolist()}: must increase strictly")
+        raise bad_value(source, "tops", tops.tolist(), "must increase strictly")
     if np.any(~np.isfinite(v)) or np.any(v <= 0):
-        raise InputError(f"{source}: field 'velocities' = {v.tolist()}: must be finite and > 0")
+        raise bad_value(source, "velocities", v.tolist(), "must be finite and > 0")
     return tops, v
 
 
@@ -68,7 +68,7 @@ def traveltime(tops: np.ndarray, velocities: np.ndarray, source_depth: float, of
     if zr > zs:
         zs, zr = zr, zs  # reciprocity
     if zr < tops[0] - 1e-9:
-        raise InputError(f"layered model: field 'receiver_depth' = {zr}: above the model top {tops[0]}")
+        raise bad_value("layered model", "receiver_depth", zr, f"above the model top {float(tops[0])}")
     h = _thicknesses(tops, zr, zs)
     used = h > 0
     hv, vv = h[used], v[used]

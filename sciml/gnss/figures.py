@@ -91,7 +91,7 @@ def strain_figure(ds: xr.Dataset, title: str, mask_km: float):
         ax.add_collection(LineCollection(segs, colors=col, linewidths=1.0))
     ax.set_title("max shear; axes: e1 red, e2 blue")
     fig.suptitle(f"{title}: PILM strain rates, {ds.attrs['regularization']} regularisation "
-                 f"(log evidence {ds.attrs['log_evidence']:.1f}); masked > {mask_km:g} km from stations")
+                 f"(log evidence {float(ds['metric_log_evidence']):.1f}); masked > {mask_km:g} km from stations")
     return fig
 
 
@@ -102,7 +102,7 @@ def evidence_figure(strains: Mapping[str, xr.Dataset], compare: xr.Dataset, titl
     for m, ds in strains.items():
         if "abic_profile" in ds:
             ax.plot(ds["log10_weight"].values, ds["abic_profile"].values, label=m)
-            ax.plot(np.log10(ds.attrs["weight"]), ds.attrs["abic"], "o", color=ax.lines[-1].get_color())
+            ax.plot(np.log10(float(ds["metric_weight"])), float(ds["metric_abic"]), "o", color=ax.lines[-1].get_color())
     ax.set_xlabel("log10 regularisation weight alpha^2 (1)")
     ax.set_ylabel("ABIC (1)")
     finite = np.concatenate([ds["abic_profile"].values for ds in strains.values() if "abic_profile" in ds])
@@ -119,9 +119,9 @@ def evidence_figure(strains: Mapping[str, xr.Dataset], compare: xr.Dataset, titl
         lines.append(f"{m:<12}{compare['log_evidence'].values[i]:8.1f} {compare['abic'].values[i]:8.1f} "
                      f"{compare['chi2_per_datum'].values[i]:7.2f} {compare['roughness'].values[i]:8.3g}")
     lines.append(f"preferred by evidence: {compare.attrs['preferred_by_evidence']}")
-    if "log_bayes_factor" in compare.attrs:
+    if "metric_log_bayes_factor" in compare:
         lines.append(f"log Bayes factor ({compare.attrs['log_bayes_factor_pair']}): "
-                     f"{compare.attrs['log_bayes_factor']:.1f}")
+                     f"{float(compare['metric_log_bayes_factor']):.1f}")
     if np.isfinite(compare["rel_error_max_shear"].values).any():
         lines.append("rel. error of max shear vs exact: " + ", ".join(
             f"{m} {e:.2f}" for m, e in zip(compare["method"].values, compare["rel_error_max_shear"].values)))
@@ -185,6 +185,6 @@ def examples_figure(ex: xr.Dataset):
     ax.plot(x, ex["q_exact"], "k--", label="exact q")
     ax.set_xlabel("x (1)")
     ax.set_ylabel("source q (1)")
-    ax.set_title(f"inverse source (rel. err {ex.attrs['q_rel_error']:.3f})")
+    ax.set_title(f"inverse source (rel. err {float(ex['metric_q_rel_error']):.3f})")
     ax.legend(fontsize=6)
     return fig

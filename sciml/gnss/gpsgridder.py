@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sciml.errors import InputError
+from sciml.errors import bad_value
 from sciml.gnss.strain import NANOSTRAIN_PER_MM_YR_KM, strain_fields
 
 __all__ = ["gmt_available", "run_gpsgridder", "gridded_strain"]
@@ -31,7 +31,7 @@ def run_gpsgridder(xy_km: np.ndarray, df: pd.DataFrame, nodes_km: np.ndarray, *,
                    fudge_km: float = 8.0, eigen_percent: float = 25.0, timeout: float = 3600.0) -> np.ndarray:
     """Velocities (n_nodes, 2) = (ve, vn) in mm/yr predicted by gpsgridder at nodes_km (km)."""
     if not gmt_available():
-        raise InputError("gpsgridder: field 'executable' = 'gmt': not found on PATH (install Debian package gmt)")
+        raise bad_value("gpsgridder", "executable", "gmt", "not found on PATH (install Debian package gmt)")
     with tempfile.TemporaryDirectory(prefix="gpsgridder_") as tmp:
         tmp = Path(tmp)
         data = np.column_stack([xy_km, df["ve"], df["vn"], df["se"], df["sn"]])

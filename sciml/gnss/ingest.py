@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 from sciml.gnss.readers import read_velocities, resolve_duplicates, validate
 
 __all__ = ["euler_velocity", "pole_to_omega", "ingest", "to_dataset", "select_region"]
@@ -48,8 +48,7 @@ def _omega_from_config(cfg: Mapping, source: str) -> np.ndarray:
     if "omega_mas_per_yr" in cfg:
         w = np.asarray(cfg["omega_mas_per_yr"], dtype=float)
         if w.shape != (3,):
-            raise InputError(f"{source}: field 'plate_rotation.omega_mas_per_yr' = {cfg['omega_mas_per_yr']!r}: "
-                             "expected [wx, wy, wz]")
+            raise bad_value(source, "plate_rotation.omega_mas_per_yr", cfg["omega_mas_per_yr"], "expected [wx, wy, wz]")
         return w
     try:
         return pole_to_omega(float(cfg["pole_lat"]), float(cfg["pole_lon"]), float(cfg["rate_deg_per_myr"]))
@@ -69,17 +68,16 @@ def select_region(df: pd.DataFrame, region: Mapping | None) -> pd.DataFrame:
 
 def ingest(sources: Sequence[Mapping], *, duplicates: str = "error", bad_rows: str = "error",
            region: Mapping | None = None, paths: Sequence[str] | None = None) -> tuple[pd.DataFrame, dict]:
-    """Read every source ({path, format, [columns, units, frame, plate_rotation]}), remove plate rotations,
+    """Read every source ({path, format, columns, units, plate_rotation}: a ``pilm.datasets.<name>.sources``
+    entry of the completed config; columns/plate_rotation may be None), remove plate rotations,
     concatenate, resolve duplicate names and select a region. Returns (table, counts)."""
     frames, counts = [], {"rows": 0, "bad_rows_dropped": 0}
     for k, src in enumerate(sources):
         path = Path(paths[k] if paths is not None else src["path"])
-        fmt = src.get("format")
-        df, c = read_velocities(path, fmt, bad_rows=bad_rows, columns=src.get("columns"),
-                                units=src.get("units", "mm/yr"))
+        df, c = read_velocities(path, src["format"], bad_rows=bad_rows, columns=src["columns"], units=src["units"])
         for key in counts:
             counts[key] += c[key]
-        rot = src.get("plate_rotation")
+        rot = src["plate_rotation"]
         if rot:
             ve, vn = euler_velocity(df["lon"], df["lat"], _omega_from_config(rot, str(path)))
             df["ve"] -= ve
@@ -89,16 +87,16 @@ def ingest(sources: Sequence[Mapping], *, duplicates: str = "error", bad_rows: s
         df["source"] = path.name
         frames.append(df)
     if not frames:
-        raise InputError("gnss: field 'sources' = []: no velocity files configured")
+        raise bad_value("gnss", "sources", [], "no velocity files configured")
     df = pd.concat(frames, ignore_index=True)
-    df, dup = resolve_duplicates(df, duplicates, source="+".join(str(s.get("path", "")) for s in sources))
+    df, dup = resolve_duplicates(df, duplicates, source="+".join(str(s["path"]) for s in sources))
     counts.update(dup)
     n_before = len(df)
     df = select_region(df, region)
     counts["outside_region"] = n_before - len(df)
     counts["stations"] = len(df)
     if df.empty:
-        raise InputError(f"gnss: field 'region' = {dict(region or {})!r}: no stations inside")
+        raise bad_value("gnss", "region", dict(region or {}), "no stations inside")
     validate(df, "gnss ingest")
     log.info("gnss ingest counts: %s", counts)
     return df, counts

@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 from sciml.geo import wrap_longitude
 
 __all__ = ["FORMATS", "FIELDS", "read_velocities", "resolve_duplicates", "validate"]
@@ -86,8 +86,8 @@ def _parse_table(path: Path, fmt: str, bad_rows: str) -> tuple[pd.DataFrame, int
     def make(lineno: int, tok: list[str]):
         def build() -> dict:
             if len(tok) < lay["ncol"]:
-                raise InputError(f"{path}:{lineno}: field 'columns' = {len(tok)}: expected at least "
-                                 f"{lay['ncol']} whitespace-separated columns for format {fmt!r}")
+                raise bad_value(f"{path}:{lineno}", "columns", len(tok), f"expected at least {lay['ncol']} "
+                                f"whitespace-separated columns for format {fmt!r}")
             name = tok[cols["name"]] if "name" in cols and cols["name"] < len(tok) else f"L{lineno:06d}"
             return _record(f"{path}:{lineno}", name, {f: tok[i] for f, i in cols.items() if f != "name"}, scale)
         return build
@@ -131,16 +131,16 @@ def _check_record(rec: Mapping, where: str) -> None:
     """Raise InputError for non-finite values, latitude/longitude out of range, sigmas <= 0, |rho| > 1."""
     for f in NUMERIC:
         if not np.isfinite(rec[f]):
-            raise InputError(f"{where}: field {f!r} = {rec[f]!r}: not finite")
+            raise bad_value(where, f, rec[f], "not finite")
     if not -90.0 <= rec["lat"] <= 90.0:
-        raise InputError(f"{where}: field 'lat' = {rec['lat']!r}: outside [-90, 90] degrees")
+        raise bad_value(where, "lat", rec["lat"], "outside [-90, 90] degrees")
     if not -180.0 <= rec["lon"] <= 360.0:
-        raise InputError(f"{where}: field 'lon' = {rec['lon']!r}: outside [-180, 360] degrees")
+        raise bad_value(where, "lon", rec["lon"], "outside [-180, 360] degrees")
     for f in ("se", "sn"):
         if not rec[f] > 0:
-            raise InputError(f"{where}: field {f!r} = {rec[f]!r}: standard deviation must be > 0")
+            raise bad_value(where, f, rec[f], "standard deviation must be > 0")
     if not -1.0 <= rec["rho"] <= 1.0:
-        raise InputError(f"{where}: field 'rho' = {rec['rho']!r}: correlation outside [-1, 1]")
+        raise bad_value(where, "rho", rec["rho"], "correlation outside [-1, 1]")
 
 
 def _parse_csv(path: Path, columns: Mapping[str, str] | None, units: str, bad_rows: str) -> tuple[pd.DataFrame, int]:
@@ -155,9 +155,9 @@ def _parse_csv(path: Path, columns: Mapping[str, str] | None, units: str, bad_ro
         if f not in columns:
             raise InputError(f"{path}: field {f!r} = missing: no column mapping given in config 'columns'")
         if columns[f] not in raw.columns:
-            raise InputError(f"{path}: field {f!r} = {columns[f]!r}: column not in header {list(raw.columns)}")
+            raise bad_value(str(path), f, columns[f], f"column not in header {list(raw.columns)}")
     if units not in ("mm/yr", "m/yr"):
-        raise InputError(f"{path}: field 'units' = {units!r}: expected 'mm/yr' or 'm/yr'")
+        raise bad_value(str(path), "units", units, "expected 'mm/yr' or 'm/yr'")
     scale = 1000.0 if units == "m/yr" else 1.0
     labels = {f: f" (column {c!r})" for f, c in columns.items()}
 
@@ -175,15 +175,15 @@ def read_velocities(path, fmt: str, *, bad_rows: str = "error", columns: Mapping
     """Read one velocity file; returns (table, counts) with counts {'rows', 'bad_rows_dropped'}."""
     path = Path(path)
     if fmt not in FORMATS:
-        raise InputError(f"{path}: field 'format' = {fmt!r}: expected one of {FORMATS}")
+        raise bad_value(str(path), "format", fmt, f"expected one of {FORMATS}")
     if bad_rows not in ("error", "drop"):
-        raise InputError(f"{path}: field 'bad_rows' = {bad_rows!r}: expected 'error' or 'drop'")
+        raise bad_value(str(path), "bad_rows", bad_rows, "expected 'error' or 'drop'")
     if fmt == "csv":
         df, dropped = _parse_csv(path, columns, units, bad_rows)
     else:
         df, dropped = _parse_table(path, fmt, bad_rows)
     if df.empty:
-        raise InputError(f"{path}: field 'rows' = 0: no valid velocity rows")
+        raise bad_value(str(path), "rows", 0, "no valid velocity rows")
     df["lon"] = wrap_longitude(df["lon"].to_numpy())
     if dropped:
         log.warning("%s: dropped %d bad rows (bad_rows='drop')", path, dropped)
@@ -201,7 +201,7 @@ def resolve_duplicates(df: pd.DataFrame, policy: str = "error", *, source: str =
     Returns (table, counts) with counts identical_rows_merged, conflicting_stations, conflicting_rows_removed.
     """
     if policy not in ("error", "first", "mean", "drop"):
-        raise InputError(f"{source}: field 'duplicates' = {policy!r}: expected error|first|mean|drop")
+        raise bad_value(source, "duplicates", policy, "expected error|first|mean|drop")
     counts = {"identical_rows_merged": 0, "conflicting_stations": 0, "conflicting_rows_removed": 0}
     grp = df.groupby("name", sort=False)
     size = grp["ve"].transform("size").to_numpy()
@@ -216,9 +216,8 @@ def resolve_duplicates(df: pd.DataFrame, policy: str = "error", *, source: str =
     for name, g in df[~simple].groupby("name", sort=False):
         counts["conflicting_stations"] += 1
         if policy == "error":
-            raise InputError(f"{source}: field 'name' = {name!r}: {len(g)} rows with conflicting velocities "
-                             f"(ve {g['ve'].tolist()}, vn {g['vn'].tolist()} mm/yr); set duplicates to "
-                             "first|mean|drop")
+            raise bad_value(source, "name", name, f"{len(g)} rows with conflicting velocities (ve {g['ve'].tolist()}, "
+                            f"vn {g['vn'].tolist()} mm/yr); set duplicates to first|mean|drop")
         if policy == "first":
             counts["conflicting_rows_removed"] += len(g) - 1
             keep.append(g.iloc[:1])

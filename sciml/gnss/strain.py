@@ -29,7 +29,7 @@ import scipy.sparse as sp
 import xarray as xr
 from scipy.spatial import cKDTree
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 from sciml.geo import enu_to_lonlat, lonlat_to_enu
 from sciml.linear_inverse import LinearGaussianResult, fit_abic
 from sciml.pilm.bases import BSpline1D, TensorBasis2D
@@ -92,8 +92,8 @@ def regularizer(model: LinearModel, kind: str, points: np.ndarray, poisson: floa
     elif kind == "smoothness" and smoothness == "curvature":
         ops = [o for f in (0, 1) for o in (D((2, 0), f), np.sqrt(2.0) * D((1, 1), f), D((0, 2), f))]
     else:
-        raise InputError(f"pilm: field 'regularization' = {kind!r} (smoothness {smoothness!r}): expected "
-                         "elastic or smoothness with laplacian|curvature")
+        raise bad_value("pilm", "regularization", kind, f"(smoothness {smoothness!r}) expected elastic or smoothness "
+                        "with laplacian|curvature")
     return sp.vstack([model.matrix(o, points) for o in ops], format="csr")
 
 
@@ -137,7 +137,7 @@ def fit_velocity_field(df: pd.DataFrame, regularization: str, *, knot_spacing_km
                        lon0: float | None = None, lat0: float | None = None) -> VelocityFit:
     """Fit ve, vn with the chosen regularisation; the weight (and noise scale unless given) by ABIC."""
     if len(df) < 3:
-        raise InputError(f"pilm: field 'stations' = {len(df)}: need at least 3 stations")
+        raise bad_value("pilm", "stations", len(df), "need at least 3 stations")
     xy, lon0, lat0 = project(df, lon0, lat0)
     lo, hi = xy.min(axis=0) - margin_km, xy.max(axis=0) + margin_km
     n_int = tuple(int(max(2, np.ceil((hi[i] - lo[i]) / knot_spacing_km))) for i in range(2))

@@ -9,7 +9,10 @@ Every NetCDF output is written by :func:`write_dataset`, which
   inputs with sha256, code digest, parameters, seed, package versions, git commit and dirty flag, time,
   and attached side files (e.g. network weights) with their sha256;
 * writes atomically (temporary file in the same folder, fsync, rename): a failure never leaves a
-  partial file behind. Apart from time stamps the bytes written are deterministic.
+  partial file behind. Apart from time stamps the bytes written are deterministic;
+* holds every scalar result (error, evidence, sampler diagnostic) as a 0-d variable ``metric_<name>`` with
+  ``units`` and ``long_name`` (:func:`metric`); global attributes named ``metric_*`` or ``diag_*`` are refused,
+  so the summary table and the report read every study the same way (:func:`metrics_of`).
 
 ``SOURCE_DATE_EPOCH`` (seconds), when set, fixes the recorded time for reproducible builds.
 """
@@ -49,8 +52,38 @@ PROVENANCE_KEYS = (
 )
 
 
+METRIC_PREFIX = "metric_"
+
+
 class LineageError(ValueError):
     """A dataset or file does not satisfy the lineage contract."""
+
+
+def metric(value: float, units: str, long_name: str) -> xr.DataArray:
+    """A scalar result as the 0-d variable the contract asks for (store it as ``ds["metric_<name>"]``)."""
+    v = np.asarray(value)
+    if v.ndim != 0:
+        raise LineageError(f"metric {long_name!r}: expected a scalar, got shape {v.shape}")
+    dtype = np.int32 if v.dtype.kind in "bi" and v.dtype != bool else np.float64
+    return xr.DataArray(v.astype(dtype if v.dtype != bool else np.int8), attrs={"units": units,
+                                                                                 "long_name": long_name})
+
+
+def add_metrics(ds: xr.Dataset, metrics: Mapping[str, tuple[float, str, str]]) -> xr.Dataset:
+    """Add ``{name: (value, units, long_name)}`` as ``metric_<name>`` 0-d variables (in place; returns ``ds``)."""
+    for name, (value, units, long_name) in metrics.items():
+        ds[METRIC_PREFIX + name] = metric(value, units, long_name)
+    return ds
+
+
+def metrics_of(ds: xr.Dataset) -> dict[str, tuple[float, str, str]]:
+    """Every ``metric_<name>`` variable of ``ds`` as ``{name: (value, units, long_name)}``."""
+    out = {}
+    for name, var in ds.data_vars.items():
+        if str(name).startswith(METRIC_PREFIX) and var.ndim == 0:
+            out[str(name)[len(METRIC_PREFIX):]] = (float(var.values), var.attrs.get("units", ""),
+                                                   var.attrs.get("long_name", ""))
+    return out
 
 
 def sha256(path: str | os.PathLike) -> str:
@@ -142,12 +175,19 @@ def build_provenance(
     params: Mapping[str, Any] | None = None,
     seed: int | None = None,
     attachments: Iterable[str | os.PathLike] = (),
+    step: str | None = None,
+    started: str | None = None,
+    seconds: float | None = None,
 ) -> dict[str, Any]:
-    """Assemble the provenance record (see module docstring) for a result produced by ``rule``."""
+    """Assemble the provenance record (see module docstring) for a result produced by ``rule``, i.e. by the
+    registered ``step`` (``sciml.studies``), which started at ``started`` and computed for ``seconds``."""
     commit, dirty = git_state()
     code = list(code)
     return {
         "rule": rule,
+        "step": step,
+        "started": started,
+        "compute_seconds": None if seconds is None else round(float(seconds), 3),
         "inputs": [file_record(p) for p in inputs],
         "code": {"files": len(code), "sha256": digest_files(code) if code else None},
         "attachments": [file_record(p, "attachment") for p in attachments],
@@ -211,6 +251,10 @@ def write_dataset(
     for an interactive call (rule ``interactive``, no inputs).
     """
     problems = check_cf_attributes(ds)
+    problems += [f"global attribute {k!r}: scalar results are 0-d variables metric_<name> (sciml.io.netcdf.metric)"
+                 for k in ds.attrs if str(k).startswith((METRIC_PREFIX, "diag_"))]
+    problems += [f"{k}: metric variables are scalars (0-d), this one has dims {ds[k].dims}"
+                 for k in ds.data_vars if str(k).startswith(METRIC_PREFIX) and ds[k].ndim != 0]
     if problems:
         raise LineageError(f"{path}: dataset violates the CF contract: " + "; ".join(problems))
     prov = dict(provenance) if provenance is not None else build_provenance(rule="interactive")

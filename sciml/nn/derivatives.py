@@ -22,7 +22,7 @@ from collections.abc import Callable
 import torch
 from torch.func import hessian, jacrev, vmap
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 
 def _scalar(u: torch.Tensor, name: str) -> torch.Tensor:
@@ -71,7 +71,7 @@ def time_derivative(u: torch.Tensor, x: torch.Tensor, *, order: int = 1, t_index
                     create_graph: bool = True) -> torch.Tensor:
     """``d^order u / dt^order`` where time is column ``t_index`` of ``x`` (last by default); shape ``(n,)``."""
     if order < 1:
-        raise InputError(f"derivatives: field 'order' = {order}: expected >= 1")
+        raise bad_value("derivatives", "order", order, "expected >= 1")
     out = _scalar(u, "u")
     for _ in range(order):
         out = gradient(out, x, create_graph=True if _ < order - 1 else create_graph)[:, t_index]

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 import torch
 from torch import nn
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 Taylor = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
 
@@ -50,7 +50,7 @@ def _act_derivs(name: str, a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
     if name == "relu":
         y = torch.relu(a)
         return y, (a > 0).to(a.dtype), torch.zeros_like(a)
-    raise InputError(f"network config: field 'activation' = {name!r}: expected one of {ACTIVATIONS}")
+    raise bad_value("network config", "activation", name, f"expected one of {ACTIVATIONS}")
 
 
 def activation_taylor(name: str, u: Taylor) -> Taylor:
@@ -73,7 +73,7 @@ class Activation(nn.Module):
     def __init__(self, name: str = "tanh"):
         super().__init__()
         if name not in ACTIVATIONS:
-            raise InputError(f"network config: field 'activation' = {name!r}: expected one of {ACTIVATIONS}")
+            raise bad_value("network config", "activation", name, f"expected one of {ACTIVATIONS}")
         self.name = name
         self._f = _PLAIN[name]
 
@@ -83,9 +83,9 @@ class Activation(nn.Module):
 
 def _check_input(x: torch.Tensor, dtype: torch.dtype, in_dim: int) -> None:
     if x.dtype != dtype:
-        raise InputError(f"network input: field 'dtype' = {x.dtype}: model uses {dtype} (mixed dtypes are an error)")
+        raise bad_value("network input", "dtype", x.dtype, f"model uses {dtype} (mixed dtypes are an error)")
     if x.ndim != 2 or x.shape[1] != in_dim:
-        raise InputError(f"network input: field 'shape' = {tuple(x.shape)}: expected (n, {in_dim})")
+        raise bad_value("network input", "shape", tuple(x.shape), f"expected (n, {in_dim})")
 
 
 def _seed_identity(x: torch.Tensor, dims: int | None = None) -> Taylor:
@@ -144,11 +144,11 @@ class MLP(nn.Module):
         super().__init__()
         layers = [int(n) for n in layers]
         if len(layers) < 2 or min(layers) < 1:
-            raise InputError(f"network config: field 'layers' = {layers}: need [in, ..., out] with positive widths")
+            raise bad_value("network config", "layers", layers, "need [in, ..., out] with positive widths")
         if init not in INITS:
-            raise InputError(f"network config: field 'init' = {init!r}: expected one of {INITS}")
+            raise bad_value("network config", "init", init, f"expected one of {INITS}")
         if activation not in ACTIVATIONS:
-            raise InputError(f"network config: field 'activation' = {activation!r}: expected one of {ACTIVATIONS}")
+            raise bad_value("network config", "activation", activation, f"expected one of {ACTIVATIONS}")
         self.layers, self.activation, self.dtype, self.w0 = layers, activation, dtype, float(w0)
         self.in_dim, self.out_dim = layers[0], layers[-1]
         if (lower is None) != (upper is None):

@@ -41,7 +41,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 from sciml.io.atomic import save_torch
 
 log = logging.getLogger(__name__)
@@ -79,10 +79,10 @@ class TrainConfig:
         }
         for name, ok in checks.items():
             if not ok:
-                raise InputError(f"train config: field {name!r} = {getattr(self, name)!r}: out of range")
+                raise bad_value("train config", name, getattr(self, name), "out of range")
         for k, w in self.weights.items():
             if not (isinstance(w, (int, float)) and math.isfinite(w) and w >= 0):
-                raise InputError(f"train config: field 'weights.{k}' = {w!r}: expected a finite number >= 0")
+                raise bad_value("train config", f"weights.{k}", w, "expected a finite number >= 0")
 
     @classmethod
     def from_dict(cls, cfg: dict[str, Any] | None, source: str = "config") -> "TrainConfig":
@@ -195,7 +195,7 @@ class Trainer:
                  checkpoint: str | Path | None = None, validate: Callable[[torch.nn.Module], float] | None = None,
                  params: Iterable[torch.Tensor] | None = None, logger: logging.Logger | None = None):
         if not isinstance(config, TrainConfig):
-            raise InputError(f"Trainer: field 'config' = {type(config).__name__}: expected TrainConfig")
+            raise bad_value("Trainer", "config", type(config).__name__, "expected TrainConfig")
         self.model = model.to(device)
         self.loss_fn, self.cfg, self.device = loss_fn, config, torch.device(device)
         self.checkpoint = Path(checkpoint) if checkpoint is not None else None

@@ -1,18 +1,21 @@
 """Readers of coseismic GNSS offsets (shared data, see each folder's SOURCE.txt) into xarray Datasets.
 
-Every reader returns dims ``station``: ``site`` (str), ``lon``, ``lat`` (degrees east [-180, 180), north),
+Every GNSS reader returns dims ``station``: ``site`` (str), ``lon``, ``lat`` (degrees east [-180, 180), north),
 ``east``, ``north``, ``up`` (m), ``sigma_east``, ``sigma_north``, ``sigma_up`` (m; NaN when unpublished),
-and attrs naming the source file. Bad files raise :class:`sciml.errors.InputError` naming file, line, field.
+and attrs naming the source file; :func:`published_parkfield_fault` converts the SRCMOD header of
+:func:`read_parkfield_fault` to the parameters of :func:`sciml.okada.rectangle`. Bad files raise :class:`sciml.errors.InputError` naming file, line, field.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 from sciml.geo import wrap_longitude
 
 _VARS = {
@@ -46,9 +49,9 @@ def _float(path: Path, line: int, field: str, text: str) -> float:
     try:
         v = float(text)
     except ValueError:
-        raise InputError(f"{path}: line {line}: field {field!r} = {text!r}: not a number") from None
+        raise bad_value(f"{path}: line {line}", field, text, "not a number") from None
     if not np.isfinite(v):
-        raise InputError(f"{path}: line {line}: field {field!r} = {text!r}: not finite")
+        raise bad_value(f"{path}: line {line}", field, text, "not finite")
     return v
 
 
@@ -119,3 +122,22 @@ def read_station_lonlat(path) -> tuple[np.ndarray, np.ndarray]:
 
     ds = read_dataset(path, required=("lon", "lat"))
     return wrap_longitude(ds["lon"].values), ds["lat"].values.astype(float)
+
+
+def published_parkfield_fault(p: Mapping[str, float], mu: float) -> dict[str, float]:
+    """SRCMOD header (:func:`read_parkfield_fault`) -> parameters of :func:`sciml.okada.rectangle`:
+    top-centre east/north (m, about the hypocentre), depth of the top (m), strike/dip/rake (deg), length and
+    width (m), and the mean slip M0 / (mu L W) (m) for the shear modulus ``mu`` (Pa)."""
+    strike, dip = float(p["strike_deg"]), float(p["dip_deg"])
+    L, W = 1e3 * float(p["length_km"]), 1e3 * float(p["width_km"])
+    top = 1e3 * float(p["top_depth_km"])
+    # the hypocentre depth is optional in the header: without it the hypocentre lies on the top edge
+    hyp_depth = 1e3 * float(p["hypo_depth_km"] if "hypo_depth_km" in p else p["top_depth_km"])
+    down = (hyp_depth - top) / math.sin(math.radians(dip))  # hypocentre distance down dip from the top edge
+    s = np.array([math.sin(math.radians(strike)), math.cos(math.radians(strike))])  # strike unit (e, n)
+    ddir = np.array([math.cos(math.radians(strike)), -math.sin(math.radians(strike))])  # down-dip horizontal
+    top_left = -1e3 * float(p["hypX_along_strike_km"]) * s - down * math.cos(math.radians(dip)) * ddir
+    top_center = top_left + 0.5 * L * s
+    slip = float(p["M0_Nm"]) / (mu * L * W)
+    return dict(east=float(top_center[0]), north=float(top_center[1]), depth=top, strike=strike, dip=dip, length=L,
+                width=W, rake=float(p["rake_deg"]), slip=slip, opening=0.0)

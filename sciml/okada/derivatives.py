@@ -13,7 +13,7 @@ import torch
 from torch.func import hessian as _hessian
 from torch.func import jacfwd, vmap
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 from sciml.okada.fault import Deformation, rectangle
 
 OUTPUTS = ("u", "strain", "tilt")
@@ -29,7 +29,7 @@ def select_output(d: Deformation, output: str) -> torch.Tensor:
         return torch.stack([e[..., i, j] for i, j in _SYM], -1)
     if output == "tilt":
         return d.tilt
-    raise InputError(f"okada: field 'output' = {output!r}: expected one of {OUTPUTS}")
+    raise bad_value("okada", "output", output, f"expected one of {OUTPUTS}")
 
 
 def _per_station_fn(params: Mapping, wrt: Sequence[str], stations_wrt: bool, output: str, options: Mapping):

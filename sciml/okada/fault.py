@@ -25,11 +25,13 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 from sciml.okada.kernels import _is_zero_number, as_tensors, dc3d, dc3d0, dc3d_unit
 
 REFERENCES = ("top_center", "top_left", "centroid")
 RECT_PARAMS = ("east", "north", "depth", "strike", "dip", "length", "width", "rake", "slip", "opening")
+PARAM_UNITS = {"east": "m", "north": "m", "depth": "m", "strike": "degree", "dip": "degree", "length": "m",
+               "width": "m", "rake": "degree", "slip": "m", "opening": "m"}  # units of each RECT_PARAMS entry
 
 
 class Deformation(NamedTuple):
@@ -74,7 +76,7 @@ def alpha_from(nu: float | torch.Tensor | None = 0.25, lam=None, mu=None):
     if nu is None:
         raise InputError("okada: give nu or lam and mu")
     if not torch.is_tensor(nu) and not (-1.0 < float(nu) < 0.5):
-        raise InputError(f"okada: field 'nu' = {nu!r}: Poisson ratio must lie in (-1, 0.5)")
+        raise bad_value("okada", "nu", nu, "Poisson ratio must lie in (-1, 0.5)")
     return 1.0 / (2.0 * (1.0 - nu))
 
 
@@ -120,7 +122,7 @@ def _extent(reference: str, length, width):
         return torch.zeros_like(length), length, -width, torch.zeros_like(width)
     if reference == "centroid":
         return -length / 2, length / 2, -width / 2, width / 2
-    raise InputError(f"okada: field 'reference' = {reference!r}: expected one of {REFERENCES}")
+    raise bad_value("okada", "reference", reference, f"expected one of {REFERENCES}")
 
 
 def slip_components(slip=None, rake=None, strike_slip=None, dip_slip=None):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 from sciml.errors import InputError
@@ -105,3 +106,18 @@ def greens_matrix(stations: torch.Tensor, patches: PatchGrid, *, nu=0.25, lam=No
         u = rectangle_unit(st, nu=nu, lam=lam, mu=mu, modes=(0, 1), **pp)  # (c, P, 2 modes, 3)
         out.append(u.permute(0, 3, 1, 2))
     return torch.cat(out, 0)
+
+
+def design_matrix(G: np.ndarray) -> np.ndarray:
+    """Green's functions (n, 3, P, 2) of :func:`greens_matrix` as one (3 n, 2 P) matrix: rows station-major
+    (east, north, up), columns the P strike-slip then the P dip-slip unknowns (m of displacement per m of slip)."""
+    p = G.shape[2]
+    return np.concatenate([G[..., 0].reshape(-1, p), G[..., 1].reshape(-1, p)], 1)
+
+
+def laplacian_blocks(grid: PatchGrid) -> np.ndarray:
+    """(2 P, 2 P) block-diagonal Laplacian for (strike slip, dip slip), scaled by the patch area
+    (dimensionless): the smoothing operator of the slip inversions (columns as :func:`design_matrix`)."""
+    lap = grid.laplacian().numpy() * float(grid.length[0] * grid.width[0])
+    z = np.zeros_like(lap)
+    return np.block([[lap, z], [z, lap]])

@@ -1,5 +1,5 @@
 """Nonlinear fault-parameter inversion: Levenberg-Marquardt with autograd Jacobians, Laplace posterior from
-the exact Hessian, and HMC (:func:`sciml.bayes.hmc.hmc`) checked against the Laplace approximation.
+the exact Hessian, and HMC (:func:`sciml.inference.hmc.hmc`) checked against the Laplace approximation.
 
 Model: ``d = u(theta) [- u_ref(theta)] + e``, ``e ~ N(0, diag(sigma^2))`` per station and ENU component,
 optional independent Gaussian priors on the free parameters (flat otherwise). ``theta`` holds the free
@@ -16,14 +16,11 @@ import numpy as np
 import torch
 from torch.func import hessian, jacfwd
 
-from sciml.bayes.hmc import hmc
 from sciml.errors import InputError
+from sciml.inference.hmc import hmc
 from sciml.okada.fault import RECT_PARAMS, rectangle
 
 log = logging.getLogger(__name__)
-
-PARAM_UNITS = {"east": "m", "north": "m", "depth": "m", "strike": "degree", "dip": "degree", "length": "m",
-               "width": "m", "rake": "degree", "slip": "m", "opening": "m"}
 
 
 @dataclass
@@ -176,7 +173,7 @@ def reduced_chi2_scale(problem: FaultProblem, theta: torch.Tensor) -> float:
 def sample_hmc(problem: FaultProblem, lap: Laplace, *, chains: int = 4, warmup: int = 200, draws: int = 300,
                leapfrog: int = 8, target_accept: float = 0.8, generator: torch.Generator | None = None):
     """HMC draws (chains, draws, p) of the posterior, metric = the Laplace covariance (kept fixed), chains
-    started from Laplace draws. Returns :class:`sciml.bayes.hmc.HMCResult`."""
+    started from Laplace draws. Returns :class:`sciml.inference.hmc.HMCResult`."""
     s = lap.noise_scale
 
     def log_prob(theta: torch.Tensor) -> torch.Tensor:

@@ -46,7 +46,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 EPS = 1e-6
 PI2 = 2.0 * math.pi
@@ -593,7 +593,7 @@ def dc3d_unit(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, *, derivatives: bo
     (Green's functions): ``u`` (..., M, 3) with ``u[..., m, i]`` the displacement i for a unit ``modes[m]``,
     ``grad`` (..., M, 3, 3) likewise (None unless ``derivatives``); no dearer than one :func:`dc3d` call."""
     if not modes or any(m not in (0, 1, 2) for m in modes) or len(set(modes)) != len(modes):
-        raise InputError(f"okada: field 'modes' = {modes!r}: expected distinct values among 0, 1, 2")
+        raise bad_value("okada", "modes", modes, "expected distinct values among 0, 1, 2")
     names = ("alpha", "x", "y", "z", "depth", "dip", "al1", "al2", "aw1", "aw2")
     never_vertical, z_arg = _never_vertical(dip), z
     (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2) = as_tensors(

@@ -20,30 +20,29 @@ import numpy as np
 import xarray as xr
 from scipy.interpolate import RegularGridInterpolator
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 from sciml.forward.acoustic import ricker, simulate_acoustic, stable_dt
 from sciml.forward.darcy import cell_centres, solve_darcy
 from sciml.gp import GaussianProcess
 from sciml.operators.fields import sample_grid
 
-DARCY_DEFAULTS: dict[str, Any] = {
-    "kernel": "se", "variance": 1.0, "length_scale": 0.1, "mean": 0.0,
-    "coefficient": "lognormal", "k_low": 3.0, "k_high": 12.0, "source": 1.0,
-}
-WAVE_DEFAULTS: dict[str, Any] = {
-    "n": 64, "dx": 20.0, "refine": 2, "kernel": "se", "v_mean": 3000.0, "v_std": 500.0,
-    "length_scale": 250.0, "v_gradient": 0.0, "v_min": 1500.0, "v_max": 5000.0, "f0": 6.0, "t_snapshot": 0.5,
-    "source_z": 0.25, "source_x": 0.5, "pml": 40, "cfl": 0.45,
-}
+DARCY_FIELDS = ("kernel", "variance", "length_scale", "mean", "coefficient", "k_low", "k_high", "source")
+WAVE_FIELDS = ("n", "dx", "refine", "kernel", "v_mean", "v_std", "length_scale", "v_gradient", "v_min", "v_max",
+               "f0", "t_snapshot", "source_z", "source_x", "pml", "cfl")
 
 
-def with_defaults(cfg: Mapping[str, Any] | None, defaults: Mapping[str, Any], source: str) -> dict[str, Any]:
-    """``defaults`` updated by ``cfg``; unknown keys raise :class:`InputError` naming ``source``."""
-    cfg = dict(cfg or {})
-    unknown = sorted(set(cfg) - set(defaults))
+def generator_fields(cfg: Mapping[str, Any], fields: tuple[str, ...], source: str) -> dict[str, Any]:
+    """The generator settings ``cfg`` (a complete section: defaults live in the operators schema, see
+    ``sciml.config.defaults("operators")``) in the canonical order of ``fields``; a missing or unknown key
+    raises :class:`InputError` naming ``source``."""
+    cfg = dict(cfg)
+    unknown = sorted(set(cfg) - set(fields))
     if unknown:
-        raise InputError(f"{source}: unknown field(s) {unknown}; expected some of {sorted(defaults)}")
-    return {**defaults, **cfg}
+        raise bad_value(source, "generator", unknown, f"unknown field(s); expected {sorted(fields)}")
+    missing = [k for k in fields if k not in cfg]
+    if missing:
+        raise bad_value(source, "generator", missing, "missing field(s) (start from sciml.config.defaults)")
+    return {k: cfg[k] for k in fields}
 
 
 def _coord(dim: str, values: np.ndarray, units: str, long_name: str) -> tuple:
@@ -58,13 +57,12 @@ def darcy_log_k(field: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:
         return field
     if cfg["coefficient"] == "threshold":
         return np.where(field > 0, np.log(cfg["k_high"]), np.log(cfg["k_low"]))
-    raise InputError(f"operators darcy config: field 'coefficient' = {cfg['coefficient']!r}: "
-                     "expected lognormal or threshold")
+    raise bad_value("operators darcy config", "coefficient", cfg["coefficient"], "expected lognormal or threshold")
 
 
-def darcy_inputs(cfg: Mapping[str, Any] | None, n: int, count: int, seed: int, stream: int) -> np.ndarray:
+def darcy_inputs(cfg: Mapping[str, Any], n: int, count: int, seed: int, stream: int) -> np.ndarray:
     """``count`` log-permeability fields ``(count, n, n)`` on the cell centres (random stream ``stream``)."""
-    c = with_defaults(cfg, DARCY_DEFAULTS, "operators darcy config")
+    c = generator_fields(cfg, DARCY_FIELDS, "operators darcy config")
     if int(n) < 4 or int(count) < 1:
         raise InputError(f"operators darcy config: n={n}, count={count}: need n >= 4 and count >= 1")
     rng = np.random.default_rng([int(seed), int(stream)])
@@ -73,10 +71,10 @@ def darcy_inputs(cfg: Mapping[str, Any] | None, n: int, count: int, seed: int, s
     return darcy_log_k(sample_grid(gp, xc, xc, int(count), rng), c)
 
 
-def make_darcy_dataset(cfg: Mapping[str, Any] | None, n: int, count: int, seed: int, stream: int = 0) -> xr.Dataset:
+def make_darcy_dataset(cfg: Mapping[str, Any], n: int, count: int, seed: int, stream: int = 0) -> xr.Dataset:
     """``count`` Darcy problems on an ``n x n`` cell grid: variables ``log_k`` and ``u`` over
     ``(sample, y, x)``; generation settings, seed and stream in the attributes."""
-    c = with_defaults(cfg, DARCY_DEFAULTS, "operators darcy config")
+    c = generator_fields(cfg, DARCY_FIELDS, "operators darcy config")
     xc = cell_centres(int(n))
     log_k = darcy_inputs(c, n, count, seed, stream)
     u = np.stack([solve_darcy(m, float(c["source"])) for m in log_k])
@@ -127,7 +125,7 @@ def wave_grid(cfg: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
 def simulate_snapshots(velocity_fine: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:
     """Pressure snapshot at ``t_snapshot`` for velocity models on the simulation grid ``(B, nf, nf)``,
     subsampled to the stored grid ``(B, n, n)``."""
-    c = with_defaults(cfg, WAVE_DEFAULTS, "operators wave config")
+    c = generator_fields(cfg, WAVE_FIELDS, "operators wave config")
     r = int(c["refine"])
     dxf = float(c["dx"]) / r
     nf = velocity_fine.shape[-1]
@@ -155,10 +153,10 @@ def _wave_dataset(vel_fine: np.ndarray, c: Mapping[str, Any], attrs: Mapping[str
     )
 
 
-def make_wave_dataset(cfg: Mapping[str, Any] | None, count: int, seed: int, stream: int = 0) -> xr.Dataset:
+def make_wave_dataset(cfg: Mapping[str, Any], count: int, seed: int, stream: int = 0) -> xr.Dataset:
     """``count`` GP velocity models (mean + depth gradient + SE field, clipped to [v_min, v_max]) and
     their snapshots: variables ``velocity`` (m/s) and ``pressure`` over ``(sample, z, x)``."""
-    c = with_defaults(cfg, WAVE_DEFAULTS, "operators wave config")
+    c = generator_fields(cfg, WAVE_FIELDS, "operators wave config")
     rng = np.random.default_rng([int(seed), int(stream)])
     _, xf = wave_grid(c)
     gp = GaussianProcess(c["kernel"], c["v_std"] ** 2, c["length_scale"], c["v_mean"])
@@ -172,10 +170,10 @@ def read_marmousi(path: str | Path, nx: int = 383, nz: int = 141) -> np.ndarray:
     path = Path(path)
     raw = np.fromfile(path, dtype="<f4")
     if raw.size != nx * nz:
-        raise InputError(f"{path}: field 'size' = {raw.size} values: expected {nx} x {nz} = {nx * nz}")
+        raise bad_value(str(path), "size", raw.size, f"values: expected {nx} x {nz} = {nx * nz}")
     v = raw.reshape(nx, nz).T.astype(np.float64)
     if not (np.all(np.isfinite(v)) and 1000 < v.min() and v.max() < 8000):
-        raise InputError(f"{path}: field 'vp' range [{v.min()}, {v.max()}] m/s: not a velocity model")
+        raise bad_value(str(path), "vp range", [float(v.min()), float(v.max())], "m/s: not a velocity model")
     return v
 
 
@@ -196,7 +194,7 @@ def velocity_windows(model: np.ndarray, dz: float, dx: float, cfg: Mapping[str, 
     """``count`` square windows of ``model`` (``(nz, nx)``, spacing ``dz``, ``dx`` m) of the wave grid's
     size, bilinearly resampled onto the simulation grid: ``(count, nf, nf)``. Windows are spread evenly in x,
     alternating between the top (with water) and the bottom of the model."""
-    c = with_defaults(cfg, WAVE_DEFAULTS, "operators wave config")
+    c = generator_fields(cfg, WAVE_FIELDS, "operators wave config")
     _, xf = wave_grid(c)
     width = xf[-1]
     zs, xs = np.arange(model.shape[0]) * dz, np.arange(model.shape[1]) * dx
@@ -211,12 +209,12 @@ def velocity_windows(model: np.ndarray, dz: float, dx: float, cfg: Mapping[str, 
     return np.stack(out)
 
 
-def make_marmousi_dataset(cfg: Mapping[str, Any] | None, count: int, path: str | Path | None, *,
+def make_marmousi_dataset(cfg: Mapping[str, Any], count: int, path: str | Path | None, *,
                           marmousi_dx: float = 24.0, marmousi_dz: float = 21.3, seed: int = 0) -> xr.Dataset:
     """Out-of-distribution wave data: windows of the Marmousi model at ``path`` (assumed spacing
     ``marmousi_dx`` x ``marmousi_dz`` m, not stated by the source) or, if ``path`` is None, of
     :func:`synthetic_layered_model` with the same shape and spacing."""
-    c = with_defaults(cfg, WAVE_DEFAULTS, "operators wave config")
+    c = generator_fields(cfg, WAVE_FIELDS, "operators wave config")
     if path is not None:
         model, name = read_marmousi(path), f"marmousi ({path})"
     else:

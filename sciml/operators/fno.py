@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 
 class SpectralConv2d(nn.Module):
@@ -73,9 +73,9 @@ class FNO2d(nn.Module):
         super().__init__()
         for name, val in (("width", width), ("modes", modes), ("layers", layers), ("projection", projection)):
             if int(val) < 1:
-                raise InputError(f"FNO config: field {name!r} = {val!r}: must be >= 1")
+                raise bad_value("FNO config", name, val, "must be >= 1")
         if not 0.0 <= padding < 1.0:
-            raise InputError(f"FNO config: field 'padding' = {padding!r}: expected a fraction in [0, 1)")
+            raise bad_value("FNO config", "padding", padding, "expected a fraction in [0, 1)")
         self.in_channels, self.out_channels, self.padding, self.dtype = in_channels, out_channels, padding, dtype
         gen = torch.Generator().manual_seed(int(seed))
         self.lift = nn.Conv2d(in_channels + 2, width, 1, dtype=dtype)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 
 def relative_l2(pred: torch.Tensor, true: torch.Tensor, *, reduction: str = "mean") -> torch.Tensor:
@@ -15,7 +15,7 @@ def relative_l2(pred: torch.Tensor, true: torch.Tensor, *, reduction: str = "mea
     if pred.shape != true.shape:
         raise InputError(f"relative_l2: shapes differ: pred {tuple(pred.shape)} vs true {tuple(true.shape)}")
     if reduction not in ("mean", "none"):
-        raise InputError(f"relative_l2: field 'reduction' = {reduction!r}: expected mean or none")
+        raise bad_value("relative_l2", "reduction", reduction, "expected mean or none")
     b = pred.shape[0]
     num = torch.linalg.vector_norm((pred - true).reshape(b, -1), dim=1)
     den = torch.linalg.vector_norm(true.reshape(b, -1), dim=1)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 
 def _hmean(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -58,7 +58,7 @@ def darcy_residual_loss(log_k: torch.Tensor, u: torch.Tensor, f: float = 1.0, *,
     if norm == "l2":
         return torch.sqrt(torch.mean(r**2)) / abs(f)
     if norm != "h-1":
-        raise InputError(f"operators config: field 'pino.norm' = {norm!r}: expected h-1 or l2")
+        raise bad_value("operators config", "pino.norm", norm, "expected h-1 or l2")
     n = r.shape[-1]
     lam, v = _laplacian_eig(n, r.dtype, r.device)
     denom = lam[:, None] + lam[None, :]

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sciml.errors import InputError
+from sciml.errors import InputError, bad_value
 
 EVENT_FIELDS = ("year", "month", "day", "hour", "minute", "second", "lat", "lon", "depth_km", "mag",
                 "eh_km", "ez_km", "rms_s", "event_id")
@@ -43,9 +43,9 @@ def _num(tok: str, path: Path, lineno: int, field: str, kind: type = float) -> f
     try:
         value = kind(tok)
     except ValueError:
-        raise InputError(f"{path}: line {lineno}: field {field!r} = {tok!r}: not a number") from None
+        raise bad_value(f"{path}: line {lineno}", field, tok, "not a number") from None
     if kind is float and not np.isfinite(value):
-        raise InputError(f"{path}: line {lineno}: field {field!r} = {tok!r}: not finite")
+        raise bad_value(f"{path}: line {lineno}", field, tok, "not finite")
     return value
 
 
@@ -64,35 +64,34 @@ def read_phase_file(path: str | Path) -> PhaseCatalog:
                 continue
             if tok[0] == "#":
                 if len(tok) != 15:
-                    raise InputError(f"{path}: line {lineno}: field 'event header' = {line.strip()!r}: expected 14 "
-                                     f"values after '#' ({' '.join(EVENT_FIELDS)}), got {len(tok) - 1}")
+                    raise bad_value(f"{path}: line {lineno}", "event header", line.strip(),
+                                    f"expected 14 values after '#' ({' '.join(EVENT_FIELDS)}), got {len(tok) - 1}")
                 vals = {}
                 for f, t in zip(EVENT_FIELDS, tok[1:]):
                     kind = int if f in ("year", "month", "day", "hour", "minute", "event_id") else float
                     vals[f] = _num(t, path, lineno, f, kind)
                 if not (-90 <= vals["lat"] <= 90 and -360 <= vals["lon"] <= 360):
-                    raise InputError(f"{path}: line {lineno}: field 'lat/lon' = {vals['lat']}/{vals['lon']}: "
-                                     "outside the globe")
+                    raise bad_value(f"{path}: line {lineno}", "lat/lon", (vals["lat"], vals["lon"]),
+                                    "outside the globe")
                 try:
                     origin = dt.datetime(vals["year"], vals["month"], vals["day"], vals["hour"], vals["minute"]) + \
                         dt.timedelta(seconds=vals["second"])
                 except ValueError as err:
-                    raise InputError(f"{path}: line {lineno}: field 'origin time' = {tok[1:7]}: {err}") from None
+                    raise bad_value(f"{path}: line {lineno}", "origin time", " ".join(tok[1:7]), str(err)) from None
                 current = vals["event_id"]
                 events.append({"event_id": current, "origin_time": origin, **{k: vals[k] for k in (
                     "lat", "lon", "depth_km", "mag", "eh_km", "ez_km", "rms_s")}})
                 continue
             if current is None:
-                raise InputError(f"{path}: line {lineno}: field 'pick' = {line.strip()!r}: pick before any '#' header")
+                raise bad_value(f"{path}: line {lineno}", "pick", line.strip(), "pick before any '#' header")
             if len(tok) != 4:
-                raise InputError(f"{path}: line {lineno}: field 'pick' = {line.strip()!r}: expected "
-                                 f"'{' '.join(PICK_FIELDS)}'")
+                raise bad_value(f"{path}: line {lineno}", "pick", line.strip(), f"expected '{' '.join(PICK_FIELDS)}'")
             phase = tok[3].upper()
             if phase not in ("P", "S"):
-                raise InputError(f"{path}: line {lineno}: field 'phase' = {tok[3]!r}: expected P or S")
+                raise bad_value(f"{path}: line {lineno}", "phase", tok[3], "expected P or S")
             t = _num(tok[1], path, lineno, "traveltime_s")
             if t < 0:
-                raise InputError(f"{path}: line {lineno}: field 'traveltime_s' = {t}: negative")
+                raise bad_value(f"{path}: line {lineno}", "traveltime_s", t, "negative")
             picks.append({"event_id": current, "station": tok[0], "traveltime_s": t,
                           "weight": _num(tok[2], path, lineno, "weight"), "phase": phase})
     if not events:
@@ -100,7 +99,7 @@ def read_phase_file(path: str | Path) -> PhaseCatalog:
     ev = pd.DataFrame(events)
     dup = ev.event_id[ev.event_id.duplicated()]
     if len(dup):
-        raise InputError(f"{path}: field 'event_id' = {int(dup.iloc[0])}: duplicated")
+        raise bad_value(str(path), "event_id", int(dup.iloc[0]), "duplicated")
     return PhaseCatalog(ev, pd.DataFrame(picks, columns=["event_id", *PICK_FIELDS]), path)
 
 
@@ -121,11 +120,11 @@ def read_stations(path: str | Path) -> pd.DataFrame:
     rows = []
     for lineno, line, tok in _records(path, "station"):
         if len(tok) not in (3, 4):
-            raise InputError(f"{path}: line {lineno}: field 'station' = {line.strip()!r}: expected 'STA lat lon [elev]'")
+            raise bad_value(f"{path}: line {lineno}", "station", line.strip(), "expected 'STA lat lon [elev]'")
         lat = _num(tok[1], path, lineno, "lat")
         lon = _num(tok[2], path, lineno, "lon")
         if not (-90 <= lat <= 90 and -360 <= lon <= 360):
-            raise InputError(f"{path}: line {lineno}: field 'lat/lon' = {lat}/{lon}: outside the globe")
+            raise bad_value(f"{path}: line {lineno}", "lat/lon", (lat, lon), "outside the globe")
         elev = _num(tok[3], path, lineno, "elev") if len(tok) == 4 else 0.0
         rows.append({"station": tok[0], "lat": lat, "lon": lon, "elev_m": elev})
     st = pd.DataFrame(rows, columns=["station", "lat", "lon", "elev_m"])
@@ -133,7 +132,7 @@ def read_stations(path: str | Path) -> pd.DataFrame:
         raise InputError(f"{path}: field 'stations': no station lines")
     dup = st.station[st.station.duplicated()]
     if len(dup):
-        raise InputError(f"{path}: field 'station' = {dup.iloc[0]!r}: listed twice")
+        raise bad_value(str(path), "station", str(dup.iloc[0]), "listed twice")
     return st
 
 
@@ -143,14 +142,14 @@ def read_velocity_model(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     rows = []
     for lineno, line, tok in _records(path, "velocity model"):
         if len(tok) < 2:
-            raise InputError(f"{path}: line {lineno}: field 'layer' = {line.strip()!r}: expected 'top_km vp_km_s'")
+            raise bad_value(f"{path}: line {lineno}", "layer", line.strip(), "expected 'top_km vp_km_s'")
         rows.append((_num(tok[0], path, lineno, "top_depth_km"), _num(tok[1], path, lineno, "vp_km_s")))
     if not rows:
         raise InputError(f"{path}: field 'layers': none found")
     tops, vp = (np.array(c) for c in zip(*rows))
     if np.any(np.diff(tops) <= 0) or np.any(vp <= 0):
-        raise InputError(f"{path}: field 'top_depth_km'/'vp_km_s' = {tops.tolist()}/{vp.tolist()}: tops must increase "
-                         "and velocities be > 0")
+        raise bad_value(str(path), "top_depth_km/vp_km_s", (tops.tolist(), vp.tolist()),
+                        "tops must increase and velocities be > 0")
     return tops, vp
 
 

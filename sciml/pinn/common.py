@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -12,6 +12,7 @@ import xarray as xr
 
 from sciml.device import resolve_dtype
 from sciml.errors import InputError
+from sciml.io.netcdf import add_metrics
 from sciml.nn import MLP, TrainConfig, TrainHistory
 
 NETWORK_KEYS = {"hidden", "activation", "init", "fourier_features", "fourier_scale"}
@@ -19,34 +20,35 @@ NETWORK_KEYS = {"hidden", "activation", "init", "fourier_features", "fourier_sca
 
 @dataclass
 class StudyResult:
-    """What a study hands to its script: the dataset to write (predictions, reference, error, metrics,
-    training history), the weights to save beside it, and the metrics as a dict."""
+    """What a study returns: the dataset to write (predictions, reference, error, ``metric_*`` variables,
+    training history), the trained model's state dict, and the metrics as a dict."""
 
     dataset: xr.Dataset
     state: dict[str, Any]
     metrics: dict[str, float]
     history: TrainHistory
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def build_mlp(cfg: dict[str, Any], in_dim: int, out_dim: int, *, lower: Sequence[float], upper: Sequence[float],
               dtype: torch.dtype, seed: int, init: str | None = None, source: str = "pinn.network") -> MLP:
-    """MLP ``[in_dim, *hidden, out_dim]`` from a network config section (inputs scaled from ``[lower, upper]``)."""
-    unknown = set(cfg) - NETWORK_KEYS
-    if unknown:
-        raise InputError(f"config: {source}: field(s) {sorted(unknown)}: unknown; expected {sorted(NETWORK_KEYS)}")
-    return MLP([in_dim, *cfg.get("hidden", [32, 32, 32]), out_dim], cfg.get("activation", "tanh"),
-               init or cfg.get("init", "xavier_normal"), lower=lower, upper=upper,
-               fourier_features=int(cfg.get("fourier_features", 0)), fourier_scale=float(cfg.get("fourier_scale", 1.0)),
+    """MLP ``[in_dim, *hidden, out_dim]`` from a complete network config section (keys :data:`NETWORK_KEYS`,
+    inputs scaled from ``[lower, upper]``); ``init`` overrides the section's initialisation."""
+    unknown, missing = set(cfg) - NETWORK_KEYS, NETWORK_KEYS - set(cfg)
+    if unknown or missing:
+        raise InputError(f"config {source}: field(s) {sorted(unknown or missing)}: "
+                         f"{'unknown' if unknown else 'missing'}; expected {sorted(NETWORK_KEYS)}")
+    return MLP([in_dim, *cfg["hidden"], out_dim], cfg["activation"], init or cfg["init"], lower=lower, upper=upper,
+               fourier_features=int(cfg["fourier_features"]), fourier_scale=float(cfg["fourier_scale"]),
                dtype=dtype, seed=seed)
 
 
 def dtype_of(cfg: dict[str, Any]) -> torch.dtype:
-    return resolve_dtype(cfg.get("dtype", "float64"))
+    """Training precision: the top-level ``dtype`` the step adds to its slice (``float32`` | ``float64``)."""
+    return resolve_dtype(cfg["dtype"])
 
 
 def train_config(cfg: dict[str, Any], progress: bool, source: str) -> TrainConfig:
-    return TrainConfig.from_dict({**cfg.get("train", {}), "progress": progress}, source=f"config {source}.train")
+    return TrainConfig.from_dict({**cfg["train"], "progress": progress}, source=f"config {source}.train")
 
 
 def step_generator(seed: int, step: int, device: torch.device) -> torch.Generator:
@@ -78,10 +80,6 @@ def rel_l2(pred: np.ndarray, ref: np.ndarray) -> float:
     return float(np.linalg.norm(d[ok]) / np.linalg.norm(np.asarray(ref, float)[ok]))
 
 
-def scalar(value: float, units: str, long_name: str) -> xr.DataArray:
-    return xr.DataArray(float(value), attrs={"units": units, "long_name": long_name})
-
-
 def with_history(ds: xr.Dataset, history: TrainHistory, prefix: str = "train_") -> xr.Dataset:
     """Add the training history (dimension ``step``) to ``ds`` with names prefixed by ``prefix``."""
     h = history.to_dataset()
@@ -89,9 +87,12 @@ def with_history(ds: xr.Dataset, history: TrainHistory, prefix: str = "train_") 
     return xr.merge([ds, h], combine_attrs="drop_conflicts")
 
 
-def metrics_vars(metrics: dict[str, tuple[float, str, str]]) -> dict[str, xr.DataArray]:
-    """``{name: (value, units, long_name)}`` -> scalar DataArrays named ``metric_<name>``."""
-    return {f"metric_{k}": scalar(v, u, ln) for k, (v, u, ln) in metrics.items()}
+def result(ds: xr.Dataset, metrics: dict[str, tuple[float, str, str]], history: TrainHistory,
+           state: dict[str, Any]) -> StudyResult:
+    """Pack a study's output: ``metrics`` (``{name: (value, units, long_name)}``) become ``metric_<name>``
+    variables of ``ds`` (:func:`sciml.io.netcdf.add_metrics`), the training history joins it."""
+    ds = with_history(add_metrics(ds, metrics), history)
+    return StudyResult(ds, state, {k: float(v[0]) for k, v in metrics.items()}, history)
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:

@@ -18,37 +18,40 @@ import numpy as np
 import torch
 import xarray as xr
 
-from sciml.errors import InputError
+from sciml.errors import bad_value
 from sciml.forward.eikonal import Grid2D, fast_marching, sample
 from sciml.nn import FactoredEikonal, Trainer, gradient
-from sciml.pinn.common import (StudyResult, build_mlp, dtype_of, metrics_vars, predict, rel_l2, step_generator,
-                               collocation_seed_step, train_config, uniform, with_history)
+from sciml.pinn.common import (StudyResult, build_mlp, collocation_seed_step, dtype_of, predict, rel_l2, result,
+                               step_generator, train_config, uniform)
 
 MODEL_KINDS = ("gradient_anomaly", "layered")
 
 
 def velocity(x: Any, z: Any, model: dict[str, Any]) -> Any:
-    """Velocity (km/s) at ``(x, z)`` for numpy arrays or torch tensors (same formula, see module doc)."""
+    """Velocity (km/s) at ``(x, z)`` for numpy arrays or torch tensors (same formula, see module doc).
+
+    ``model``: a complete model section: ``kind``, ``v0``, ``gradient`` and, for ``gradient_anomaly``,
+    ``anomaly``, ``center``, ``width``; for ``layered``, ``depths``, ``jumps``, ``smoothing``."""
     lib = torch if isinstance(x, torch.Tensor) else np
-    kind = model.get("kind", "gradient_anomaly")
-    v = model["v0"] + model.get("gradient", 0.0) * z
+    kind = model["kind"]
+    v = model["v0"] + model["gradient"] * z
     if kind == "gradient_anomaly":
-        cx, cz = model.get("center", (0.0, 0.0))
-        w = float(model.get("width", 1.0))
-        v = v + model.get("anomaly", 0.0) * lib.exp(-((x - cx) ** 2 + (z - cz) ** 2) / (2 * w * w))
+        cx, cz = model["center"]
+        w = float(model["width"])
+        v = v + model["anomaly"] * lib.exp(-((x - cx) ** 2 + (z - cz) ** 2) / (2 * w * w))
     elif kind == "layered":
-        d = float(model.get("smoothing", 0.1))
-        for zk, dv in zip(model.get("depths", []), model.get("jumps", [])):
+        d = float(model["smoothing"])
+        for zk, dv in zip(model["depths"], model["jumps"]):
             v = v + dv * 0.5 * (1.0 + lib.tanh((z - zk) / d))
     else:
-        raise InputError(f"config pinn: field 'model.kind' = {kind!r}: expected one of {MODEL_KINDS}")
+        raise bad_value("config pinn", "model.kind", kind, f"expected one of {MODEL_KINDS}")
     return v
 
 
 def _check_box(cfg: dict[str, Any], source: str) -> tuple[list[float], list[float]]:
     xl, zl = [float(v) for v in cfg["xlim"]], [float(v) for v in cfg["zlim"]]
     if xl[1] <= xl[0] or zl[1] <= zl[0]:
-        raise InputError(f"config {source}: fields 'xlim'/'zlim' = {xl}/{zl}: need increasing pairs")
+        raise bad_value(f"config {source}", "xlim/zlim", (xl, zl), "need increasing pairs")
     return xl, zl
 
 
@@ -67,9 +70,10 @@ def run_forward(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpo
     dtype = dtype_of(cfg)
     model_cfg, src = cfg["model"], [float(s) for s in cfg["source"]]
     v_mean = float(np.mean(velocity(np.array([xl[0], xl[1]]), np.array([zl[0], zl[1]]), model_cfg)))
-    net = build_mlp(cfg.get("network", {}), 2, 1, lower=[xl[0], zl[0]], upper=[xl[1], zl[1]], dtype=dtype, seed=seed)
+    net = build_mlp(cfg["network"], 2, 1, lower=[xl[0], zl[0]], upper=[xl[1], zl[1]], dtype=dtype, seed=seed,
+                    source="pinn.eikonal.network")
     model = FactoredEikonal(net, src, tau_scale=1.0 / (v_mean * np.log(2.0))).to(device)
-    n = int(cfg.get("n_collocation", 1000))
+    n = int(cfg["n_collocation"])
     vfn = lambda p: velocity(p[:, :1], p[:, 1:2], model_cfg)  # noqa: E731
     val_pts = uniform(2000, [xl[0], zl[0]], [xl[1], zl[1]], step_generator(seed, -1, device), dtype=dtype,
                       device=device)
@@ -77,7 +81,8 @@ def run_forward(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpo
     tcfg = train_config(cfg, progress, "pinn.eikonal")
 
     def loss_fn(m, step):
-        pts = uniform(n, [xl[0], zl[0]], [xl[1], zl[1]], step_generator(seed, collocation_seed_step(step, tcfg), device), dtype=dtype, device=device)
+        pts = uniform(n, [xl[0], zl[0]], [xl[1], zl[1]], step_generator(seed, collocation_seed_step(step, tcfg), device),
+                      dtype=dtype, device=device)
         return {"eikonal": (_eikonal_residual(m, vfn, pts) ** 2).mean()}
 
     def validate(m):
@@ -86,10 +91,10 @@ def run_forward(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpo
     history = Trainer(model, loss_fn, tcfg, device=device,
                       checkpoint=checkpoint, validate=validate).fit()
     # references: fast marching on a fine grid, sampled on the output grid
-    ref_grid = Grid2D.from_extent(xl, zl, float(cfg.get("reference_spacing", 0.02)))
+    ref_grid = Grid2D.from_extent(xl, zl, float(cfg["reference_spacing"]))
     rx, rz = ref_grid.mesh()
     t_ref_fine = fast_marching(1.0 / velocity(rx, rz, model_cfg), ref_grid, src)
-    out = Grid2D.from_extent(xl, zl, float(cfg.get("output_spacing", 0.1)))
+    out = Grid2D.from_extent(xl, zl, float(cfg["output_spacing"]))
     X, Z = out.mesh()
     t_ref = sample(t_ref_fine, ref_grid, X, Z)
     t_pinn = predict(model, np.column_stack([X.ravel(), Z.ravel()]), dtype=dtype, device=device).reshape(X.shape)
@@ -99,7 +104,7 @@ def run_forward(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpo
         "rel_l2": (rel_l2(t_pinn, t_ref), "1", "relative L2 error of PINN traveltime vs fast marching"),
         "max_abs_error": (float(np.abs(err).max()), "s", "maximum absolute traveltime error vs fast marching"),
         "rms_residual": (float(res.pow(2).mean().sqrt()), "1", "RMS eikonal residual v|grad T|-1 (validation)"),
-        "threshold_rel_l2": (float(cfg.get("threshold_rel_l2", 0.01)), "1", "stated relative L2 error threshold"),
+        "threshold_rel_l2": (float(cfg["threshold_rel_l2"]), "1", "stated relative L2 error threshold"),
     }
     coords = {"x": ("x", out.x, {"units": "km", "long_name": "horizontal distance"}),
               "z": ("z", out.z, {"units": "km", "long_name": "depth", "positive": "down"})}
@@ -108,10 +113,8 @@ def run_forward(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpo
         "traveltime_reference": (("z", "x"), t_ref, {"units": "s", "long_name": "fast-marching traveltime (scikit-fmm)"}),
         "traveltime_error": (("z", "x"), err, {"units": "s", "long_name": "PINN minus fast-marching traveltime"}),
         "velocity": (("z", "x"), velocity(X, Z, model_cfg), {"units": "km s-1", "long_name": "P velocity"}),
-        **metrics_vars(metrics),
     }, coords=coords, attrs={"source_x_km": src[0], "source_z_km": src[1]})
-    return StudyResult(with_history(ds, history), {"traveltime": model.state_dict()},
-                       {k: v[0] for k, v in metrics.items()}, history)
+    return result(ds, metrics, history, model.state_dict())
 
 
 # -- tomography ------------------------------------------------------------------------------------------
@@ -135,7 +138,7 @@ def acquisition_geometry(xl: Sequence[float], zl: Sequence[float], n_sources: in
     def spread(n: int, sides: Sequence[str], what: str) -> np.ndarray:
         bad = [s for s in sides if s not in SIDES]
         if bad or not sides:
-            raise InputError(f"config pinn.tomography: field '{what}' = {list(sides)}: expected sides among {SIDES}")
+            raise bad_value("config pinn.tomography", what, list(sides), f"expected sides among {SIDES}")
         pts = []
         for k, side in enumerate(sides):
             m = n // len(sides) + (k < n % len(sides))
@@ -159,7 +162,7 @@ class _TomoModel(torch.nn.Module):
 
     def start_velocity(self, xz: torch.Tensor) -> torch.Tensor:
         """Starting model ``v0 + gradient * z`` (km/s), shape ``(n, 1)``."""
-        return self.start["v0"] + self.start.get("gradient", 0.0) * xz[:, 1:2]
+        return self.start["v0"] + self.start["gradient"] * xz[:, 1:2]
 
     def velocity(self, xz: torch.Tensor) -> torch.Tensor:
         """Recovered model ``v_start (1 + a tanh(N))`` (km/s), shape ``(n, 1)``."""
@@ -183,32 +186,32 @@ def run_tomography(cfg: dict[str, Any], *, device: torch.device, seed: int, chec
     xl, zl = _check_box(cfg, "pinn.tomography")
     dtype = dtype_of(cfg)
     true_cfg, start = cfg["model"], dict(cfg["start"])
-    src, rec = acquisition_geometry(xl, zl, int(cfg.get("n_sources", 6)), int(cfg.get("n_receivers", 24)),
-                                    cfg.get("source_sides", ("left", "top")),
-                                    cfg.get("receiver_sides", ("right", "top")))
-    ref_grid = Grid2D.from_extent(xl, zl, float(cfg.get("reference_spacing", 0.02)))
+    src, rec = acquisition_geometry(xl, zl, int(cfg["n_sources"]), int(cfg["n_receivers"]), cfg["source_sides"],
+                                    cfg["receiver_sides"])
+    ref_grid = Grid2D.from_extent(xl, zl, float(cfg["reference_spacing"]))
     rx, rz = ref_grid.mesh()
     slow_true = 1.0 / velocity(rx, rz, true_cfg)
     rng = np.random.default_rng(seed)
     t_obs = np.stack([sample(fast_marching(slow_true, ref_grid, s), ref_grid, rec[:, 0], rec[:, 1]) for s in src])
-    t_obs = t_obs + float(cfg.get("noise_s", 0.0)) * rng.standard_normal(t_obs.shape)
+    t_obs = t_obs + float(cfg["noise_s"]) * rng.standard_normal(t_obs.shape)
     lo4, hi4 = [xl[0], zl[0], xl[0], zl[0]], [xl[1], zl[1], xl[1], zl[1]]
-    tnet = build_mlp(cfg.get("network", {}), 4, 1, lower=lo4, upper=hi4, dtype=dtype, seed=seed)
-    vnet = build_mlp(cfg.get("velocity_network", {"hidden": [24, 24]}), 2, 1, lower=lo4[:2], upper=hi4[:2],
+    tnet = build_mlp(cfg["network"], 4, 1, lower=lo4, upper=hi4, dtype=dtype, seed=seed,
+                     source="pinn.tomography.network")
+    vnet = build_mlp(cfg["velocity_network"], 2, 1, lower=lo4[:2], upper=hi4[:2],
                      dtype=dtype, seed=seed + 1, init="zeros_last", source="pinn.tomography.velocity_network")
-    vmean = start["v0"] + start.get("gradient", 0.0) * 0.5 * (zl[0] + zl[1])
-    model = _TomoModel(tnet, vnet, start, float(cfg.get("max_perturbation", 0.3)), 1.0 / (vmean * np.log(2))).to(device)
+    vmean = start["v0"] + start["gradient"] * 0.5 * (zl[0] + zl[1])
+    model = _TomoModel(tnet, vnet, start, float(cfg["max_perturbation"]), 1.0 / (vmean * np.log(2))).to(device)
     S = torch.as_tensor(src, dtype=dtype, device=device)
     data_pts = torch.as_tensor(np.column_stack([np.tile(rec, (len(src), 1)), np.repeat(src, len(rec), axis=0)]),
                                dtype=dtype, device=device)
     t_obs_t = torch.as_tensor(t_obs.ravel(), dtype=dtype, device=device)
     t_scale = float(np.sqrt(np.mean(t_obs**2)))
-    n = int(cfg.get("n_collocation", 1500))
+    n = int(cfg["n_collocation"])
     tcfg = train_config(cfg, progress, "pinn.tomography")
-    pre = int(cfg.get("pretrain_steps", 0))
+    pre = int(cfg["pretrain_steps"])
     if not 0 <= pre <= tcfg.adam_steps:
-        raise InputError(f"config pinn.tomography: field 'pretrain_steps' = {pre}: expected 0 .. train.adam_steps "
-                         f"({tcfg.adam_steps})")
+        raise bad_value("config pinn.tomography", "pretrain_steps", pre,
+                        f"expected 0 .. train.adam_steps ({tcfg.adam_steps})")
 
     def colloc(step: int) -> torch.Tensor:
         g = step_generator(seed, collocation_seed_step(step, tcfg), device)
@@ -225,10 +228,10 @@ def run_tomography(cfg: dict[str, Any], *, device: torch.device, seed: int, chec
 
     history = Trainer(model, loss_fn, tcfg, device=device,
                       checkpoint=checkpoint).fit()
-    out = Grid2D.from_extent(xl, zl, float(cfg.get("output_spacing", 0.05)))
+    out = Grid2D.from_extent(xl, zl, float(cfg["output_spacing"]))
     X, Z = out.mesh()
     v_true = velocity(X, Z, true_cfg)
-    v_start = start["v0"] + start.get("gradient", 0.0) * Z
+    v_start = start["v0"] + start["gradient"] * Z
     v_pinn = predict(model.velocity, np.column_stack([X.ravel(), Z.ravel()]), dtype=dtype, device=device
                      ).reshape(X.shape)
     t_pred = predict(model, data_pts.cpu().numpy(), dtype=dtype, device=device)[:, 0].reshape(t_obs.shape)
@@ -236,7 +239,7 @@ def run_tomography(cfg: dict[str, Any], *, device: torch.device, seed: int, chec
     v_fine = predict(model.velocity, np.column_stack([rx.ravel(), rz.ravel()]), dtype=dtype, device=device
                      ).reshape(rx.shape)
     t_fmm = np.stack([sample(fast_marching(1.0 / v_fine, ref_grid, s), ref_grid, rec[:, 0], rec[:, 1]) for s in src])
-    t_fmm_start = np.stack([sample(fast_marching(1.0 / (start["v0"] + start.get("gradient", 0.0) * rz), ref_grid, s),
+    t_fmm_start = np.stack([sample(fast_marching(1.0 / (start["v0"] + start["gradient"] * rz), ref_grid, s),
                                    ref_grid, rec[:, 0], rec[:, 1]) for s in src])
     rms = lambda a: float(np.sqrt(np.mean(np.square(a))))  # noqa: E731
     err, err_start = rms((v_pinn - v_true) / v_true), rms((v_start - v_true) / v_true)
@@ -249,9 +252,9 @@ def run_tomography(cfg: dict[str, Any], *, device: torch.device, seed: int, chec
         "misfit_rms_network": (rms(t_pred - t_obs), "s", "RMS traveltime misfit of the traveltime network"),
         "misfit_rms_fmm": (rms(t_fmm - t_obs), "s", "RMS misfit of fast-marching times through the recovered model"),
         "misfit_rms_start": (rms(t_fmm_start - t_obs), "s", "RMS misfit of the starting model (fast marching)"),
-        "threshold_anomaly_correlation": (float(cfg.get("threshold_anomaly_correlation", 0.8)), "1",
+        "threshold_anomaly_correlation": (float(cfg["threshold_anomaly_correlation"]), "1",
                                           "stated minimum anomaly correlation"),
-        "threshold_velocity_rel_rms_ratio": (float(cfg.get("threshold_velocity_rel_rms_ratio", 0.5)), "1",
+        "threshold_velocity_rel_rms_ratio": (float(cfg["threshold_velocity_rel_rms_ratio"]), "1",
                                              "stated maximum velocity error ratio (recovered / start)"),
     }
     coords = {"x": ("x", out.x, {"units": "km", "long_name": "horizontal distance"}),
@@ -269,6 +272,5 @@ def run_tomography(cfg: dict[str, Any], *, device: torch.device, seed: int, chec
         "receiver_z": (("receiver",), rec[:, 1], {"units": "km", "long_name": "receiver depth"}),
         "traveltime_observed": (("source", "receiver"), t_obs, {"units": "s", "long_name": "observed traveltime"}),
         "traveltime_pinn": (("source", "receiver"), t_pred, {"units": "s", "long_name": "PINN traveltime"}),
-        **metrics_vars(metrics),
     }, coords=coords)
-    return StudyResult(with_history(ds, history), model.state_dict(), {k: v[0] for k, v in metrics.items()}, history)
+    return result(ds, metrics, history, model.state_dict())

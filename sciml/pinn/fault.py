@@ -26,10 +26,10 @@ import torch
 import xarray as xr
 from scipy.integrate import trapezoid
 
-from sciml.errors import InputError
-from sciml.pinn.common import (StudyResult, build_mlp, dtype_of, metrics_vars, predict, rel_l2, step_generator,
-                               collocation_seed_step, train_config, uniform, with_history)
+from sciml.errors import bad_value
 from sciml.nn import Trainer
+from sciml.pinn.common import (StudyResult, build_mlp, collocation_seed_step, dtype_of, predict, rel_l2, result,
+                               step_generator, train_config, uniform)
 
 
 def screw_dislocation(x: np.ndarray, z: np.ndarray, slip: float, depth: float) -> np.ndarray:
@@ -55,9 +55,10 @@ def displacement_profile(x: np.ndarray, z: np.ndarray, slip_fn: Callable[[np.nda
 
 
 def slip_profile(z: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
-    """True slip (m) at depth ``z`` (km): ``uniform`` (``slip`` above ``depth``) or ``tapered``
-    ``slip * (1 - (z / depth)^2)`` above ``depth``, or ``gaussian`` centred at ``center`` with ``width``."""
-    kind, s0, d = cfg.get("shape", "uniform"), float(cfg["slip_m"]), float(cfg["depth_km"])
+    """True slip (m) at depth ``z`` (km): ``uniform`` (``slip_m`` above ``depth_km``) or ``tapered``
+    ``slip_m * (1 - (z / depth_km)^2)`` above ``depth_km``, or ``gaussian`` centred at ``center_km`` with
+    standard deviation ``width_km``."""
+    kind, s0, d = cfg["shape"], float(cfg["slip_m"]), float(cfg["depth_km"])
     z = np.asarray(z, float)
     if kind == "uniform":
         return np.where(z < d, s0, 0.0)
@@ -65,7 +66,7 @@ def slip_profile(z: np.ndarray, cfg: dict[str, Any]) -> np.ndarray:
         return np.where(z < d, s0 * (1 - (z / d) ** 2), 0.0)
     if kind == "gaussian":
         return s0 * np.exp(-0.5 * ((z - float(cfg["center_km"])) / float(cfg["width_km"])) ** 2)
-    raise InputError(f"config pinn.fault: field 'shape' = {kind!r}: expected uniform, tapered or gaussian")
+    raise bad_value("config pinn.fault_inversion", "shape", kind, "expected uniform, tapered or gaussian")
 
 
 class _FaultModel(torch.nn.Module):
@@ -96,12 +97,13 @@ def _train(cfg: dict[str, Any], *, device, seed, checkpoint, progress, slip_targ
     dtype = dtype_of(cfg)
     L, B, F = (float(cfg[k]) / float(cfg["depth_km"]) for k in ("half_width_km", "bottom_km", "max_depth_km"))
     if F > B:
-        raise InputError(f"config {source}: field 'max_depth_km' = {cfg['max_depth_km']}: below 'bottom_km'")
-    net = build_mlp(cfg.get("network", {}), 3, 1, lower=[-L, 0, -1], upper=[L, B, 1], dtype=dtype, seed=seed)
-    slip_net = (build_mlp(cfg.get("slip_network", {"hidden": [16, 16]}), 1, 1, lower=[0], upper=[F], dtype=dtype,
+        raise bad_value(f"config {source}", "max_depth_km", cfg["max_depth_km"], "below 'bottom_km'")
+    net = build_mlp(cfg["network"], 3, 1, lower=[-L, 0, -1], upper=[L, B, 1], dtype=dtype, seed=seed,
+                    source=f"{source}.network")
+    slip_net = (build_mlp(cfg["slip_network"], 1, 1, lower=[0], upper=[F], dtype=dtype,
                           seed=seed + 1, source=f"{source}.slip_network") if slip_target is None else None)
     model = _FaultModel(net, slip_net).to(device)
-    n_int, n_b = int(cfg.get("n_interior", 1000)), int(cfg.get("n_boundary", 200))
+    n_int, n_b = int(cfg["n_interior"]), int(cfg["n_boundary"])
     tkw = {"dtype": dtype, "device": device}
     one = torch.ones(n_b, 1, **tkw)
     if data is not None:
@@ -156,7 +158,7 @@ def _train(cfg: dict[str, Any], *, device, seed, checkpoint, progress, slip_targ
 
 
 def _grid(cfg: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
-    n = int(cfg.get("output_points", 101))
+    n = int(cfg["output_points"])
     x = np.linspace(-float(cfg["half_width_km"]), float(cfg["half_width_km"]), 2 * (n // 2) + 2)  # even: no x = 0
     z = np.linspace(0.0, float(cfg["bottom_km"]), n)
     return x, z
@@ -177,7 +179,7 @@ def _predict_w(model, x, z, cfg, dtype, device) -> np.ndarray:
 def run_forward(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpoint=None,
                 progress: bool = False) -> StudyResult:
     """Uniform slip on ``0 < z < depth``: PINN vs the analytic screw-dislocation (arctan) solution."""
-    cfg = {**cfg, "max_depth_km": cfg["depth_km"], "shape": "uniform"}
+    cfg = {**cfg, "max_depth_km": cfg["depth_km"]}
     dtype, D, s0 = dtype_of(cfg), float(cfg["depth_km"]), float(cfg["slip_m"])
     model, history, _ = _train(cfg, device=device, seed=seed, checkpoint=checkpoint, progress=progress,
                                slip_target=lambda zs: np.where(zs < 1.0, 1.0, 0.0), data=None, source="pinn.fault")
@@ -192,15 +194,14 @@ def run_forward(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpo
         "rel_l2_surface": (rel_l2(w[0], w_ref[0]), "1", "relative L2 error of surface displacement"),
         "rel_l2_away_from_tip": (rel_l2(w[near], w_ref[near]), "1", "relative L2 error beyond 0.1 D of the fault tip"),
         "max_abs_error": (float(np.abs(err).max()), "m", "maximum absolute displacement error"),
-        "threshold_rel_l2": (float(cfg.get("threshold_rel_l2", 0.05)), "1", "stated relative L2 error threshold"),
+        "threshold_rel_l2": (float(cfg["threshold_rel_l2"]), "1", "stated relative L2 error threshold"),
     }
     ds = xr.Dataset({
         "displacement_pinn": (("z", "x"), w, {"units": "m", "long_name": "antiplane displacement (PINN)"}),
         "displacement_reference": (("z", "x"), w_ref, {"units": "m", "long_name": "analytic screw-dislocation displacement"}),
         "displacement_error": (("z", "x"), err, {"units": "m", "long_name": "PINN minus analytic displacement"}),
-        **metrics_vars(metrics),
     }, coords=_coords(x, z), attrs={"locking_depth_km": D, "slip_m": s0})
-    return StudyResult(with_history(ds, history), model.state_dict(), {k: v[0] for k, v in metrics.items()}, history)
+    return result(ds, metrics, history, model.state_dict())
 
 
 def run_slip_inversion(cfg: dict[str, Any], *, device: torch.device, seed: int, checkpoint=None,
@@ -209,15 +210,15 @@ def run_slip_inversion(cfg: dict[str, Any], *, device: torch.device, seed: int, 
     dtype, D, s0 = dtype_of(cfg), float(cfg["depth_km"]), float(cfg["slip_m"])
     Fk = float(cfg["max_depth_km"])
     rng = np.random.default_rng(seed)
-    n_st, ext = int(cfg.get("n_stations", 30)), float(cfg.get("station_extent_km", 40.0))
+    n_st, ext = int(cfg["n_stations"]), float(cfg["station_extent_km"])
     xs = np.sort(rng.uniform(-ext, ext, n_st))
     true_slip = lambda zz: slip_profile(zz, cfg)  # noqa: E731
     w_true = displacement_profile(xs, np.zeros_like(xs), true_slip, Fk)
-    sigma = float(cfg.get("noise_m", 0.0))
+    sigma = float(cfg["noise_m"])
     w_obs = w_true + sigma * rng.standard_normal(n_st)
     model, history, (L, B, F) = _train(cfg, device=device, seed=seed, checkpoint=checkpoint, progress=progress,
                                        slip_target=None, data=(xs / D, w_obs / s0), source="pinn.fault_inversion")
-    zprof = np.linspace(0.0, Fk, int(cfg.get("output_points", 101)))
+    zprof = np.linspace(0.0, Fk, int(cfg["output_points"]))
     s_pinn = s0 * predict(model.slip, (zprof / D)[:, None], dtype=dtype, device=device)[:, 0]
     s_true = true_slip(zprof)
     w_fit = s0 * predict(model, np.column_stack([xs / D, np.zeros_like(xs)]), dtype=dtype, device=device)[:, 0]
@@ -231,7 +232,7 @@ def run_slip_inversion(cfg: dict[str, Any], *, device: torch.device, seed: int, 
         "misfit_rms_network": (rms(w_fit - w_obs), "m", "RMS surface misfit of the PINN displacement"),
         "misfit_rms_analytic": (rms(w_recovered - w_obs), "m", "RMS misfit of the recovered slip (analytic forward)"),
         "noise_m": (sigma, "m", "standard deviation of the synthetic noise"),
-        "threshold_slip_rel_l2": (float(cfg.get("threshold_slip_rel_l2", 0.3)), "1", "stated slip error threshold"),
+        "threshold_slip_rel_l2": (float(cfg["threshold_slip_rel_l2"]), "1", "stated slip error threshold"),
     }
     x, z = _grid(cfg)
     X, Z = np.meshgrid(x, z)
@@ -246,7 +247,6 @@ def run_slip_inversion(cfg: dict[str, Any], *, device: torch.device, seed: int, 
         "displacement_pinn": (("z", "x"), w, {"units": "m", "long_name": "antiplane displacement (PINN)"}),
         "displacement_reference": (("z", "x"), w_ref, {"units": "m", "long_name": "displacement of the true slip"}),
         "displacement_error": (("z", "x"), w - w_ref, {"units": "m", "long_name": "PINN minus true displacement"}),
-        **metrics_vars(metrics),
     }, coords={**_coords(x, z), "depth": ("depth", zprof, {"units": "km", "long_name": "depth on the fault"}),
                "station": ("station", np.arange(n_st), {"units": "1", "long_name": "station index"})})
-    return StudyResult(with_history(ds, history), model.state_dict(), {k: v[0] for k, v in metrics.items()}, history)
+    return result(ds, metrics, history, model.state_dict())

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from sciml.errors import InputError
+from sciml.errors import bad_value
 from sciml.plots import colorbar, new_figure, sequential_cmap, signed_cmap
 
 
@@ -129,5 +129,5 @@ FIGURES = {"eikonal": eikonal_figure, "tomography": tomography_figure, "calavera
 def study_figure(study: str, ds: xr.Dataset):
     """The figure of one PINN study from its NetCDF result."""
     if study not in FIGURES:
-        raise InputError(f"pinn figure: field 'study' = {study!r}: expected one of {sorted(FIGURES)}")
+        raise bad_value("pinn figure", "study", study, f"expected one of {sorted(FIGURES)}")
     return FIGURES[study](ds)

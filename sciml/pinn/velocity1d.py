@@ -22,12 +22,12 @@ import pandas as pd
 import torch
 import xarray as xr
 
-from sciml.errors import InputError
+from sciml.errors import bad_value
 from sciml.forward.traveltime import resample, traveltime_table, velocity_at
 from sciml.nn import Trainer, gradient
 from sciml.picks.hypodd import pick_table, read_phase_file, read_stations, read_velocity_model
-from sciml.pinn.common import (StudyResult, build_mlp, dtype_of, metrics_vars, predict, collocation_seed_step, step_generator, train_config,
-                               uniform, with_history)
+from sciml.pinn.common import (StudyResult, build_mlp, collocation_seed_step, dtype_of, predict, result,
+                               step_generator, train_config, uniform)
 
 
 class _Velocity1DModel(torch.nn.Module):
@@ -60,10 +60,11 @@ def load_picks(cfg: dict[str, Any], paths: dict[str, str | Path]) -> pd.DataFram
     """P picks with geometry from the hypoDD files, limited by ``max_offset_km`` and ``min_weight``."""
     cat = read_phase_file(paths["phase"])
     st = read_stations(paths["stations"])
-    picks = pick_table(cat, st, phase="P", min_weight=float(cfg.get("min_weight", 0.0)),
-                       max_offset_km=float(cfg.get("max_offset_km", 40.0)))
+    picks = pick_table(cat, st, phase="P", min_weight=float(cfg["min_weight"]),
+                       max_offset_km=float(cfg["max_offset_km"]))
     if picks.empty:
-        raise InputError(f"{paths['phase']}: field 'picks': no P picks within max_offset_km = {cfg.get('max_offset_km')}")
+        raise bad_value(str(paths["phase"]), "picks", 0, f"no P picks within max_offset_km = {cfg['max_offset_km']} "
+                        f"with weight > min_weight = {cfg['min_weight']}")
     return picks
 
 
@@ -73,26 +74,26 @@ def run(cfg: dict[str, Any], paths: dict[str, str | Path], *, device: torch.devi
     dtype = dtype_of(cfg)
     rng = np.random.default_rng(seed)
     picks = load_picks(cfg, paths)
-    max_picks = int(cfg.get("max_picks", 4000))
+    max_picks = int(cfg["max_picks"])
     if len(picks) > max_picks:
         picks = picks.iloc[np.sort(rng.choice(len(picks), max_picks, replace=False))].reset_index(drop=True)
     tops_pub, v_pub = read_velocity_model(paths["model"])
     r, zs, zr = picks.offset_km.to_numpy(), picks.depth_km.to_numpy(), -picks.elev_km.to_numpy()
     t_obs = picks.traveltime_s.to_numpy(dtype=float, copy=True)
     t_pub = table_traveltimes(tops_pub, v_pub, r, zs)
-    if cfg.get("synthetic", False):
-        t_obs = t_pub + float(cfg.get("noise_s", 0.0)) * rng.standard_normal(len(t_pub))
-    held = rng.random(len(picks)) < float(cfg.get("holdout_fraction", 0.2))
-    zmax = float(cfg.get("zmax_km", 20.0))
+    if cfg["synthetic"]:
+        t_obs = t_pub + float(cfg["noise_s"]) * rng.standard_normal(len(t_pub))
+    held = rng.random(len(picks)) < float(cfg["holdout_fraction"])
+    zmax = float(cfg["zmax_km"])
     rmax = float(r.max())
     zs_lim = (float(zs.min()) - 0.5, float(zs.max()) + 0.5)
     lo, hi = [0.0, min(0.0, float(zr.min())), zs_lim[0]], [rmax, zmax, zs_lim[1]]
-    tnet = build_mlp(cfg.get("network", {}), 3, 1, lower=lo, upper=hi, dtype=dtype, seed=seed)
-    vnet = build_mlp(cfg.get("velocity_network", {"hidden": [16, 16]}), 1, 1, lower=[lo[1]], upper=[zmax],
+    tnet = build_mlp(cfg["network"], 3, 1, lower=lo, upper=hi, dtype=dtype, seed=seed, source="pinn.calaveras.network")
+    vnet = build_mlp(cfg["velocity_network"], 1, 1, lower=[lo[1]], upper=[zmax],
                      dtype=dtype, seed=seed + 1, init="zeros_last", source="pinn.calaveras.velocity_network")
     st = cfg["start"]
-    v0, g = float(st["v0"]), float(st.get("gradient", 0.0))
-    model = _Velocity1DModel(tnet, vnet, v0, g, float(cfg.get("max_perturbation", 0.4)),
+    v0, g = float(st["v0"]), float(st["gradient"])
+    model = _Velocity1DModel(tnet, vnet, v0, g, float(cfg["max_perturbation"]),
                              1.0 / ((v0 + g * zmax / 2) * np.log(2.0))).to(device)
     tkw = {"dtype": dtype, "device": device}
     train = ~held
@@ -100,9 +101,9 @@ def run(cfg: dict[str, Any], paths: dict[str, str | Path], *, device: torch.devi
     tt = torch.as_tensor(t_obs, **tkw)
     w = torch.as_tensor(np.clip(picks.weight.to_numpy(), 0, None), **tkw)
     tr_idx = torch.as_tensor(np.flatnonzero(train), device=device)
-    delta = float(cfg.get("huber_delta_s", 0.3))
-    n = int(cfg.get("n_collocation", 1000))
-    batch = int(cfg.get("batch_picks", 1000))
+    delta = float(cfg["huber_delta_s"])
+    n = int(cfg["n_collocation"])
+    batch = int(cfg["batch_picks"])
 
     tcfg = train_config(cfg, progress, "pinn.calaveras")
 
@@ -117,14 +118,14 @@ def run(cfg: dict[str, Any], paths: dict[str, str | Path], *, device: torch.devi
 
     history = Trainer(model, loss_fn, tcfg, device=device,
                       checkpoint=checkpoint).fit()
-    zprof = np.linspace(0.0, zmax, int(cfg.get("profile_points", 201)))
+    zprof = np.linspace(0.0, zmax, int(cfg["profile_points"]))
     v_pinn = predict(model.velocity, zprof[:, None], **tkw)[:, 0]
     t_pinn = predict(model, pts.cpu().numpy(), **tkw)[:, 0]
-    ltops, lv = resample(lambda zz: np.interp(zz, zprof, v_pinn), 0.0, zmax, float(cfg.get("quadrature_layer_km", 0.25)))
+    ltops, lv = resample(lambda zz: np.interp(zz, zprof, v_pinn), 0.0, zmax, float(cfg["quadrature_layer_km"]))
     t_quad = table_traveltimes(ltops, lv, r, zs)
     t_start = table_traveltimes(*resample(lambda zz: v0 + g * zz, 0.0, zmax, 0.25), r, zs)
     rms = lambda a: float(np.sqrt(np.mean(np.square(a))))  # noqa: E731
-    zc = cfg.get("compare_depth_km", [1.0, 10.0])
+    zc = cfg["compare_depth_km"]
     sel = (zprof >= zc[0]) & (zprof <= zc[1])
     v_pub_prof = velocity_at(tops_pub, v_pub, zprof)
     metrics = {
@@ -150,8 +151,7 @@ def run(cfg: dict[str, Any], paths: dict[str, str | Path], *, device: torch.devi
         "traveltime_pinn_model": (("pick",), t_quad, {"units": "s", "long_name": "quadrature traveltime, PINN v(z)"}),
         "traveltime_published": (("pick",), t_pub, {"units": "s", "long_name": "quadrature traveltime, published model"}),
         "held_out": (("pick",), held.astype(np.int8), {"units": "1", "long_name": "1 = held out of training"}),
-        **metrics_vars(metrics),
     }, coords={"depth": ("depth", zprof, {"units": "km", "long_name": "depth", "positive": "down"}),
                "pick": ("pick", np.arange(len(picks)), {"units": "1", "long_name": "pick index"})},
-        attrs={"synthetic": int(bool(cfg.get("synthetic", False)))})
-    return StudyResult(with_history(ds, history), model.state_dict(), {k: v[0] for k, v in metrics.items()}, history)
+        attrs={"synthetic": int(bool(cfg["synthetic"]))})
+    return result(ds, metrics, history, model.state_dict())

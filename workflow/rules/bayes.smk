@@ -1,37 +1,32 @@
 # Functional-prior Bayesian PINNs (sciml.bayes): 1-D traveltime tomography and 2-D Darcy inversion.
-# Per study: data -> FPI prior tuning -> one posterior rule per method -> comparison (accuracy vs cost).
-BAYES_STUDIES = {
-    # study key in config["bayes"] -> (results folder / target name, reference method, methods)
-    "tomography": ("tomography", "exact", ["exact", "fpi_bpinn_hmc", "fpi_bpinn_svgd", "fparvi"]),
-    "darcy": ("bayes_darcy", "pcn", ["pcn", "fpi_bpinn_hmc", "fpi_bpinn_svgd", "fparvi"]),
-}
-BAYES_CODE = code("bayes", "gp", "nn", "plots") + [os.path.join(workflow.basedir, "sciml", "forward", "darcy.py")]
+# Steps in sciml/studies/bayes.py (study definitions TOMOGRAPHY and DARCY there); config section `bayes`
+# (workflow/schemas/bayes.schema.yaml; docs/bayes.md). Per study (wildcard `study` = tomography | darcy):
+# data -> FPI prior tuning -> one posterior per method -> comparison, in results/bayes_<study>/.
+from sciml.studies.bayes import STUDIES as BAYES_STUDIES
 
-for _key, (_dir, _ref, _methods) in BAYES_STUDIES.items():
-    if _key in config["bayes"]:
-        STUDY_TARGETS[_dir] = [
-            f"results/{_dir}/figures/prior_samples.png",
-            f"results/{_dir}/figures/posteriors.png",
-            f"results/{_dir}/figures/comparison.png",
-        ]
+for _bs in BAYES_STUDIES.values():
+    STUDY_TARGETS[_bs.folder] = [
+        f"results/{_bs.folder}/figures/{name}.png" for name in ("prior_samples", "posteriors", "comparison")
+    ]
 
 
-rule tomography_picks:
+_BAYES_PICKS = config["bayes"]["tomography"]["picks"]  # null: synthetic picks through the velocity model
+
+
+rule bayes_tomography_picks:
     """Picks from CSV/NetCDF, or synthetic picks through a crustal velocity model (ak135 by default)."""
     input:
-        code=BAYES_CODE,
-        picks=lambda wc: tomography_picks_input(wc),
-        model=lambda wc: tomography_model_input(wc),
+        code=step_code("bayes.tomography_picks"),
+        picks=[data_path(_BAYES_PICKS)] if _BAYES_PICKS else [],
+        model=[] if _BAYES_PICKS else optional_data(config["bayes"]["tomography"]["synthetic"]["model"]),
     output:
-        nc="results/tomography/picks.nc",
+        nc="results/bayes_tomography/picks.nc",
     params:
-        cfg=config["bayes"].get("tomography", {}),
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("bayes.tomography_picks"),
     log:
-        LOG("tomography_picks"),
+        LOG("bayes_tomography_picks"),
     benchmark:
-        BENCH("tomography_picks")
+        BENCH("bayes_tomography_picks")
     threads: 1
     resources:
         mem_mb=1000,
@@ -39,19 +34,17 @@ rule tomography_picks:
     conda:
         ENV
     script:
-        "../../scripts/tomography_picks.py"
+        RUN_STEP
 
 
 rule bayes_darcy_data:
     """Synthetic Darcy data: a GP-prior draw of log-permeability, pressures at sensor cells plus noise."""
     input:
-        code=BAYES_CODE,
+        code=step_code("bayes.darcy_data"),
     output:
         nc="results/bayes_darcy/data.nc",
     params:
-        cfg=config["bayes"].get("darcy", {}),
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("bayes.darcy_data"),
     log:
         LOG("bayes_darcy_data"),
     benchmark:
@@ -63,28 +56,25 @@ rule bayes_darcy_data:
     conda:
         ENV
     script:
-        "../../scripts/bayes_darcy_data.py"
+        RUN_STEP
 
 
 rule bayes_fpi:
     """FPI: tune the RFF network's weight prior so that its function draws match the GP prior."""
     input:
-        code=BAYES_CODE,
-        data=lambda wc: _bayes_fpi_input(wc),
+        code=step_code("bayes.{study}_fpi"),
+        data=lambda wc: BAYES_STUDIES[wc.study].data_file,
     output:
-        nc="results/{bstudy}/fpi_prior.nc",
-        png=figure("results/{bstudy}/figures/prior_samples.png", "bayes/prior_samples.rst"),
+        nc="results/bayes_{study}/fpi_prior.nc",
+        png=figure("results/bayes_{study}/figures/prior_samples.png", "bayes/prior_samples.rst"),
     wildcard_constraints:
-        bstudy="tomography|bayes_darcy",
+        study="tomography|darcy",
     params:
-        cfg=lambda wc: config["bayes"][_bayes_key(wc.bstudy)],
-        study=lambda wc: _bayes_key(wc.bstudy),
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("bayes.{study}_fpi"),
     log:
-        LOG("{bstudy}_fpi"),
+        LOG("bayes_{study}_fpi"),
     benchmark:
-        BENCH("{bstudy}_fpi")
+        BENCH("bayes_{study}_fpi")
     threads: 1
     resources:
         mem_mb=2000,
@@ -92,30 +82,25 @@ rule bayes_fpi:
     conda:
         ENV
     script:
-        "../../scripts/bayes_fpi.py"
+        RUN_STEP
 
 
 rule bayes_posterior:
     """One posterior method (reference, FPI-BPINN with HMC or SVGD, fParVI-PINN) with metrics vs the reference."""
     input:
-        unpack(lambda wc: _bayes_posterior_inputs(wc)),
-        code=BAYES_CODE,
-        data=lambda wc: _bayes_fpi_input(wc),
+        unpack(lambda wc: BAYES_STUDIES[wc.study].posterior_inputs(wc.method)),
+        code=step_code("bayes.{study}_posterior_{method}"),
     output:
-        nc="results/{bstudy}/posterior_{method}.nc",
+        nc="results/bayes_{study}/posterior_{method}.nc",
     wildcard_constraints:
-        bstudy="tomography|bayes_darcy",
+        study="tomography|darcy",
         method="exact|pcn|fpi_bpinn_hmc|fpi_bpinn_svgd|fparvi",
     params:
-        cfg=lambda wc: config["bayes"][_bayes_key(wc.bstudy)],
-        study=lambda wc: _bayes_key(wc.bstudy),
-        method=lambda wc: wc.method,
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("bayes.{study}_posterior_{method}"),
     log:
-        LOG("{bstudy}_posterior_{method}"),
+        LOG("bayes_{study}_posterior_{method}"),
     benchmark:
-        BENCH("{bstudy}_posterior_{method}")
+        BENCH("bayes_{study}_posterior_{method}")
     threads: 1
     resources:
         mem_mb=2000,
@@ -123,31 +108,26 @@ rule bayes_posterior:
     conda:
         ENV
     script:
-        "../../scripts/bayes_posterior.py"
+        RUN_STEP
 
 
 rule bayes_compare:
-    """Metrics table, posterior figure and accuracy-versus-cost figure of one study."""
+    """Metrics table (compute time from each posterior's provenance record), posterior and cost figures."""
     input:
-        code=BAYES_CODE,
-        posteriors=lambda wc: [f"results/{wc.bstudy}/posterior_{m}.nc" for m in _bayes_methods(wc.bstudy)],
-        bench=lambda wc: [BENCH(f"{wc.bstudy}_posterior_{m}") for m in _bayes_methods(wc.bstudy)],
+        code=step_code("bayes.{study}_compare"),
+        posteriors=lambda wc: BAYES_STUDIES[wc.study].posterior_files,
     output:
-        nc="results/{bstudy}/comparison.nc",
-        posteriors=figure("results/{bstudy}/figures/posteriors.png", "bayes/posteriors.rst"),
-        comparison=figure("results/{bstudy}/figures/comparison.png", "bayes/comparison.rst"),
+        nc="results/bayes_{study}/comparison.nc",
+        posteriors=figure("results/bayes_{study}/figures/posteriors.png", "bayes/posteriors.rst"),
+        comparison=figure("results/bayes_{study}/figures/comparison.png", "bayes/comparison.rst"),
     wildcard_constraints:
-        bstudy="tomography|bayes_darcy",
+        study="tomography|darcy",
     params:
-        cfg=lambda wc: config["bayes"][_bayes_key(wc.bstudy)],
-        study=lambda wc: _bayes_key(wc.bstudy),
-        methods=lambda wc: _bayes_methods(wc.bstudy),
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("bayes.{study}_compare"),
     log:
-        LOG("{bstudy}_compare"),
+        LOG("bayes_{study}_compare"),
     benchmark:
-        BENCH("{bstudy}_compare")
+        BENCH("bayes_{study}_compare")
     threads: 1
     resources:
         mem_mb=2000,
@@ -155,4 +135,4 @@ rule bayes_compare:
     conda:
         ENV
     script:
-        "../../scripts/bayes_compare.py"
+        RUN_STEP

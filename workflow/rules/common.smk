@@ -1,34 +1,51 @@
-# Shared helpers of the workflow (config validation, library-code inputs, log and benchmark paths).
-import glob
+# Shared helpers of the workflow: the completed config, step parameters and code inputs, paths.
+# Every rule runs one registered step (sciml.studies) through the one script RUN_STEP.
 import os
 
 from snakemake.exceptions import WorkflowError
-from snakemake.utils import validate
 
-SCHEMAS = os.path.join(workflow.basedir, "workflow", "schemas")
+import sciml.config
+from sciml.studies import get_step
+from sciml.studies.deps import step_digest, step_sources
+
+try:  # validate against workflow/schemas/*.schema.yaml and fill every default in (sciml.config)
+    _completed = sciml.config.complete(config)
+except sciml.config.ConfigError as exc:
+    raise WorkflowError(str(exc)) from None
+config.clear()
+config.update(_completed)
+
 ENV = "../../environment.yml"
-# study name -> list of final targets (figures); each study file adds its own entry.
+RUN_STEP = "../../scripts/run_step.py"
+# study name -> list of final targets (figures); each study file adds its own entry; summary.smk reads it last.
 STUDY_TARGETS = {}
 
 
-def validate_config(section=None):
-    """Validate config (or config[section]) against its schema; name the offending key on failure."""
-    schema = os.path.join(SCHEMAS, f"{section or 'config'}.schema.yaml")
-    data = config if section is None else config.get(section)
-    if data is None:
-        raise WorkflowError(f"config: required section {section!r} is missing")
-    try:
-        validate(data, schema)
-    except WorkflowError as exc:
-        cause = exc.args[0] if exc.args else exc
-        raise WorkflowError(f"invalid config in section {section or '(top level)'!r}: {cause}") from None
+def _step_of(name, wildcards):
+    return get_step(name.format(**dict(wildcards.items())) if "{" in name else name)
 
 
-validate_config()
-for _schema in sorted(glob.glob(os.path.join(SCHEMAS, "*.schema.yaml"))):
-    _section = os.path.basename(_schema).removesuffix(".schema.yaml")
-    if _section != "config" and _section in config:
-        validate_config(_section)
+def step_params(name):
+    """A rule's params for step `name` (may hold {wildcards}): step, its config slice, seed, and device for
+    steps that use it. Spread with `params: **step_params("okada.invert")`."""
+    params = {
+        "step": (lambda wc: _step_of(name, wc).name) if "{" in name else name,
+        "step_code": (lambda wc: step_digest(_step_of(name, wc).name)) if "{" in name else step_digest(name),
+        "cfg": lambda wc: _step_of(name, wc).slice(config, dict(wc.items())),
+        "seed": config["seed"],
+    }
+    if "{" in name:  # a constant "cpu" for steps that do not use the device: changing `device` reruns nothing
+        params["device"] = lambda wc: config["device"] if _step_of(name, wc).device else "cpu"
+    elif get_step(name).device:
+        params["device"] = config["device"]
+    return params
+
+
+def step_code(name):
+    """Library sources step `name` imports (static scan, sciml.studies.deps): the rule's `code=` input."""
+    if "{" in name:
+        return lambda wc: step_sources(_step_of(name, wc).name)
+    return step_sources(name)
 
 
 def data_path(relpath):
@@ -47,18 +64,6 @@ def optional_data(relpath):
     return [p] if os.path.exists(p) else []
 
 
-def code(*packages):
-    """Library sources a rule depends on (sciml/<pkg>/**.py or sciml/<pkg>.py), plus the lineage
-    contract and workflow glue, so that changing one library module reruns only dependent rules."""
-    root = os.path.join(workflow.basedir, "sciml")
-    files = set()
-    for pkg in packages + ("io", "workflow", "errors", "device"):
-        files.update(glob.glob(os.path.join(root, pkg, "**", "*.py"), recursive=True))
-        if os.path.exists(os.path.join(root, f"{pkg}.py")):
-            files.add(os.path.join(root, f"{pkg}.py"))
-    return sorted(files)
-
-
 def LOG(name):
     return f"results/logs/{name}.log"
 
@@ -73,3 +78,4 @@ def figure(paths, caption):
     if isinstance(paths, str):
         return report(paths, caption=f"../report/{caption}", category=category)
     return [report(p, caption=f"../report/{caption}", category=category) for p in paths]
+

@@ -1,15 +1,17 @@
-# Okada study: differentiable Okada (1992) model, fault-parameter and slip inversions (owner: Okada helper).
-# Real-data cases (Parkfield, Tohoku) run when their shared files exist; synthetic cases always run.
+# Okada study: differentiable Okada (1992) model, fault-parameter and slip inversions (docs/okada.md).
+# Steps in sciml/studies/okada.py; config section `okada` (defaults: workflow/schemas/okada.schema.yaml).
+# Real-data cases (Parkfield 2004, Tohoku 2011) run when their shared files exist; synthetic cases always run.
 OKADA = config["okada"]
-# computing rules depend on the library but not on the figure module (figures rerun alone)
-OKADA_CODE = [f for f in code("okada", "linear_inverse", "geo") if not f.endswith(os.path.join("okada", "plots.py"))] + [
-    os.path.join(workflow.basedir, "sciml", "bayes", "hmc.py")]  # the only sciml.bayes module used (HMC)
-OKADA_REAL = {
-    "parkfield": [data_path(OKADA["parkfield"][k]) for k in ("gps", "fault")] if "parkfield" in OKADA else [],
-    "tohoku": [data_path(OKADA["slip"]["tohoku"]["gps"])] if "tohoku" in OKADA["slip"] else [],
-}
-OKADA_INVERT_CASES = ["synthetic"] + (["parkfield"] if OKADA_REAL["parkfield"] and all(map(os.path.exists, OKADA_REAL["parkfield"])) else [])
-OKADA_SLIP_CASES = ["synthetic"] + (["tohoku"] if OKADA_REAL["tohoku"] and all(map(os.path.exists, OKADA_REAL["tohoku"])) else [])
+OKADA_PARKFIELD = {k: data_path(OKADA["parkfield"][k]) for k in ("gps", "fault")}
+OKADA_TOHOKU = data_path(OKADA["slip"]["tohoku"]["gps"])
+OKADA_INVERT_CASES = ["synthetic"] + (["parkfield"] if all(map(os.path.exists, OKADA_PARKFIELD.values())) else [])
+OKADA_SLIP_CASES = ["synthetic"] + (["tohoku"] if os.path.exists(OKADA_TOHOKU) else [])
+# okada.synthetic.stations.gnss names a PILM dataset: its ingested sites come from the PILM rule pilm_ingest
+OKADA_GNSS = OKADA["synthetic"]["stations"]["gnss"]
+_PILM_DATASETS = sorted(config["pilm"].get("datasets", {}))
+if OKADA_GNSS is not None and OKADA_GNSS not in _PILM_DATASETS:
+    raise WorkflowError(f"config okada.synthetic.stations: field 'gnss' = {OKADA_GNSS!r}: not a PILM dataset "
+                        f"(pilm.datasets has {_PILM_DATASETS})")
 
 wildcard_constraints:
     okcase="synthetic|parkfield|tohoku",
@@ -22,21 +24,15 @@ STUDY_TARGETS["okada"] = (
 )
 
 
-OKADA_GNSS = OKADA["synthetic"]["stations"].get("gnss")
-
-
 rule okada_synthetic:
     """Noisy displacements of the configured fault at a station grid (or GNSS sites) + maps and sensitivities."""
     input:
-        code=OKADA_CODE,
-        stations=[f"results/gnss/{OKADA_GNSS}.nc"] if OKADA_GNSS else [],
+        code=step_code("okada.synthetic"),
+        stations=[f"results/pilm/{OKADA_GNSS}/velocities.nc"] if OKADA_GNSS else [],
     output:
         nc="results/okada/synthetic.nc",
     params:
-        cfg=OKADA["synthetic"],
-        nu=OKADA["nu"],
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("okada.synthetic"),
     log:
         LOG("okada_synthetic"),
     benchmark:
@@ -48,26 +44,22 @@ rule okada_synthetic:
     conda:
         ENV
     script:
-        "../../scripts/okada_synthetic.py"
+        RUN_STEP
 
 
 rule okada_invert:
-    """Fault parameters by Levenberg-Marquardt (autograd Jacobians), Laplace posterior, HMC check."""
+    """Fault parameters of the synthetic case by Levenberg-Marquardt, Laplace posterior and an HMC check."""
     input:
-        code=OKADA_CODE,
-        data=lambda wc: ["results/okada/synthetic.nc"] if wc.okcase == "synthetic" else OKADA_REAL["parkfield"],
+        code=step_code("okada.invert"),
+        data="results/okada/synthetic.nc",
     output:
-        nc="results/okada/invert_{okcase}.nc",
+        nc="results/okada/invert_synthetic.nc",
     params:
-        case=lambda wc: wc.okcase,
-        cfg=lambda wc: OKADA["invert"] if wc.okcase == "synthetic" else OKADA["parkfield"],
-        nu=OKADA["nu"],
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("okada.invert"),
     log:
-        LOG("okada_invert_{okcase}"),
+        LOG("okada_invert_synthetic"),
     benchmark:
-        BENCH("okada_invert_{okcase}")
+        BENCH("okada_invert_synthetic")
     threads: 1
     resources:
         mem_mb=2000,
@@ -75,26 +67,45 @@ rule okada_invert:
     conda:
         ENV
     script:
-        "../../scripts/okada_invert.py"
+        RUN_STEP
+
+
+rule okada_invert_parkfield:
+    """Fault parameters of the 2004 Parkfield earthquake from GPS offsets (LM, Laplace, HMC)."""
+    input:
+        code=step_code("okada.invert_parkfield"),
+        gps=OKADA_PARKFIELD["gps"],
+        fault=OKADA_PARKFIELD["fault"],
+    output:
+        nc="results/okada/invert_parkfield.nc",
+    params:
+        **step_params("okada.invert_parkfield"),
+    log:
+        LOG("okada_invert_parkfield"),
+    benchmark:
+        BENCH("okada_invert_parkfield")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        ENV
+    script:
+        RUN_STEP
 
 
 rule okada_slip:
-    """Distributed slip with Green's functions and Laplacian smoothing chosen by ABIC (sciml.linear_inverse)."""
+    """Distributed slip from synthetic data, Laplacian smoothing chosen by ABIC (sciml.linear_inverse)."""
     input:
-        code=OKADA_CODE,
-        data=lambda wc: OKADA_REAL["tohoku"] if wc.okcase == "tohoku" else [],
+        code=step_code("okada.slip"),
     output:
-        nc="results/okada/slip_{okcase}.nc",
+        nc="results/okada/slip_synthetic.nc",
     params:
-        case=lambda wc: wc.okcase,
-        cfg=lambda wc: OKADA["slip"][wc.okcase],
-        nu=OKADA["nu"],
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("okada.slip"),
     log:
-        LOG("okada_slip_{okcase}"),
+        LOG("okada_slip_synthetic"),
     benchmark:
-        BENCH("okada_slip_{okcase}")
+        BENCH("okada_slip_synthetic")
     threads: 1
     resources:
         mem_mb=3000,
@@ -102,73 +113,112 @@ rule okada_slip:
     conda:
         ENV
     script:
-        "../../scripts/okada_slip.py"
+        RUN_STEP
+
+
+rule okada_slip_tohoku:
+    """Distributed slip of the 2011 Tohoku earthquake from GEONET offsets, smoothing chosen by ABIC."""
+    input:
+        code=step_code("okada.slip_tohoku"),
+        gps=OKADA_TOHOKU,
+    output:
+        nc="results/okada/slip_tohoku.nc",
+    params:
+        **step_params("okada.slip_tohoku"),
+    log:
+        LOG("okada_slip_tohoku"),
+    benchmark:
+        BENCH("okada_slip_tohoku")
+    threads: 1
+    resources:
+        mem_mb=3000,
+        runtime=20,
+    conda:
+        ENV
+    script:
+        RUN_STEP
 
 
 rule okada_figures_synthetic:
     """Displacement/strain maps and parameter-sensitivity maps of the synthetic fault."""
     input:
-        code=code("okada", "plots"),
+        code=step_code("okada.figures_synthetic"),
         nc="results/okada/synthetic.nc",
     output:
         maps=figure("results/okada/figures/synthetic_maps.png", "okada/synthetic_maps.rst"),
         sens=figure("results/okada/figures/sensitivity.png", "okada/sensitivity.rst"),
     params:
-        kind="synthetic",
+        **step_params("okada.figures_synthetic"),
     log:
         LOG("okada_figures_synthetic"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         ENV
     script:
-        "../../scripts/okada_figure.py"
+        RUN_STEP
 
 
 rule okada_figure_posterior:
     """Corner plot of the HMC samples against the Laplace posterior and the truth (or published model)."""
     input:
-        code=code("okada", "plots"),
+        code=step_code("okada.figure_posterior"),
         nc="results/okada/invert_{okcase}.nc",
     output:
         png=figure("results/okada/figures/posterior_{okcase}.png", "okada/posterior.rst"),
     params:
-        kind="posterior",
+        **step_params("okada.figure_posterior"),
     log:
         LOG("okada_figure_posterior_{okcase}"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         ENV
     script:
-        "../../scripts/okada_figure.py"
+        RUN_STEP
 
 
 rule okada_figure_slip:
     """Slip model against the truth (synthetic) or the Tohoku slip map (headline)."""
     input:
-        code=code("okada", "plots"),
+        code=step_code("okada.figure_slip"),
         nc="results/okada/slip_{okcase}.nc",
     output:
         png=figure("results/okada/figures/slip_{okcase}.png", "okada/slip.rst"),
     params:
-        kind="slip",
+        **step_params("okada.figure_slip"),
     log:
         LOG("okada_figure_slip_{okcase}"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         ENV
     script:
-        "../../scripts/okada_figure.py"
+        RUN_STEP
 
 
 rule okada_figure_parkfield_fit:
     """Observed vs MAP and published-model horizontal offsets at the Parkfield GPS sites."""
     input:
-        code=code("okada", "plots"),
+        code=step_code("okada.figure_parkfield_fit"),
         nc="results/okada/invert_parkfield.nc",
     output:
         png=figure("results/okada/figures/fit_parkfield.png", "okada/fit_parkfield.rst"),
     params:
-        kind="fit",
+        **step_params("okada.figure_parkfield_fit"),
     log:
         LOG("okada_figure_parkfield_fit"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         ENV
     script:
-        "../../scripts/okada_figure.py"
+        RUN_STEP

@@ -1,12 +1,27 @@
-# Neural operators: Darcy (FNO, DeepONet, physics-informed FNO), published Darcy data (our FNO vs
-# neuraloperator), acoustic wavefield surrogate evaluated on Marmousi (owner: operators helper).
-# Helper functions and constants: workflow/rules/helpers_operators.smk.
-STUDY_TARGETS["darcy"] = [f"{OPS_FIG}/darcy_prediction.png", f"{OPS_FIG}/darcy_error_vs_size.png"]
-STUDY_TARGETS["operators"] = STUDY_TARGETS["darcy"] + [
+# Neural operators: Darcy (FNO, DeepONet, physics-informed FNO), the published Darcy data (our FNO vs
+# neuraloperator), the acoustic wavefield surrogate evaluated on Marmousi. Steps in sciml/studies/operators.py;
+# config section `operators` (workflow/schemas/operators.schema.yaml); docs/operators.md.
+import importlib.util
+import sys
+
+OPS = config["operators"]
+OPS_FIG = "results/operators/figures"
+OPS_DARCY_RUNS = [(m, int(n)) for m, sizes in OPS["darcy"]["models"].items() for n in sizes]
+OPS_NEURALOP_FILES = {k: data_path(v) for k, v in OPS["neuralop"]["files"].items()}
+OPS_NEURALOP_OK = all(os.path.exists(p) for p in OPS_NEURALOP_FILES.values())
+OPS_IMPLS = list(OPS["neuralop"]["implementations"])
+if "neuralop" in OPS_IMPLS and importlib.util.find_spec("neuralop") is None:
+    print("operators: the neuraloperator package is not installed; its FNO is left out", file=sys.stderr)
+    OPS_IMPLS.remove("neuralop")
+OPS_NEURALOP_RUNS = [(i, int(n)) for i in OPS_IMPLS for n in OPS["neuralop"]["sizes"]]
+OPS_WAVE_SIZES = [int(n) for n in OPS["wave"]["sizes"]]
+OPS_DARCY_TARGETS = [f"{OPS_FIG}/darcy_prediction.png", f"{OPS_FIG}/darcy_error_vs_size.png"]
+
+STUDY_TARGETS["operators"] = OPS_DARCY_TARGETS + [
     f"{OPS_FIG}/wave_prediction.png",
     f"{OPS_FIG}/wave_error_vs_size.png",
 ]
-if OPS_NEURALOP_OK:
+if OPS_NEURALOP_OK and OPS_IMPLS:
     STUDY_TARGETS["operators"] += [f"{OPS_FIG}/neuralop_prediction.png", f"{OPS_FIG}/neuralop_error_vs_size.png"]
 
 
@@ -16,17 +31,23 @@ wildcard_constraints:
     n=r"\d+",
 
 
+rule operators_darcy:
+    """The Darcy part of the operators study (FNO, DeepONet, physics-informed FNO): its two figures."""
+    input:
+        OPS_DARCY_TARGETS,
+    localrule: True
+
+
 rule operators_darcy_data:
     """Darcy data sets from GP log-permeability fields: train, test and a finer-resolution test set."""
     input:
-        code=ops_code("operators", "forward", "gp"),
+        code=step_code("operators.darcy_data"),
     output:
         train="results/operators/darcy/train.nc",
         test="results/operators/darcy/test.nc",
         fine="results/operators/darcy/fine.nc",
     params:
-        cfg=ops_data_cfg("darcy"),
-        seed=config["seed"],
+        **step_params("operators.darcy_data"),
     log:
         LOG("operators_darcy_data"),
     benchmark:
@@ -38,13 +59,13 @@ rule operators_darcy_data:
     conda:
         ENV
     script:
-        "../../scripts/operators_darcy_data.py"
+        RUN_STEP
 
 
 rule operators_darcy_train:
     """Train {model} (fno | deeponet | pino) on the first {n} Darcy samples; test and finer-grid errors."""
     input:
-        code=ops_code("operators", "forward", "gp", "nn"),
+        code=step_code("operators.darcy_train"),
         train="results/operators/darcy/train.nc",
         test="results/operators/darcy/test.nc",
         fine="results/operators/darcy/fine.nc",
@@ -52,9 +73,7 @@ rule operators_darcy_train:
         nc="results/operators/darcy/{model}_n{n}.nc",
         pt="results/operators/darcy/{model}_n{n}.pt",
     params:
-        cfg=ops_cfg("darcy"),
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("operators.darcy_train"),
     log:
         LOG("operators_darcy_train_{model}_n{n}"),
     benchmark:
@@ -67,13 +86,13 @@ rule operators_darcy_train:
     conda:
         ENV
     script:
-        "../../scripts/operators_darcy_train.py"
+        RUN_STEP
 
 
 rule operators_darcy_figures:
     """Darcy summary table, prediction/reference/error figure and error vs training-set size."""
     input:
-        code=code("operators", "plots"),
+        code=step_code("operators.darcy_figures"),
         runs=[f"results/operators/darcy/{m}_n{n}.nc" for m, n in OPS_DARCY_RUNS],
         test="results/operators/darcy/test.nc",
         fine="results/operators/darcy/fine.nc",
@@ -82,7 +101,7 @@ rule operators_darcy_figures:
         prediction=figure(f"{OPS_FIG}/darcy_prediction.png", "operators/darcy_prediction.rst"),
         size=figure(f"{OPS_FIG}/darcy_error_vs_size.png", "operators/error_vs_size.rst"),
     params:
-        runs=[{"model": m, "n": n} for m, n in OPS_DARCY_RUNS],
+        **step_params("operators.darcy_figures"),
     log:
         LOG("operators_darcy_figures"),
     threads: 1
@@ -92,13 +111,13 @@ rule operators_darcy_figures:
     conda:
         ENV
     script:
-        "../../scripts/operators_darcy_figures.py"
+        RUN_STEP
 
 
 rule operators_neuralop_train:
     """Published 16x16 Darcy set (FNO paper, neuraloperator 0.3.0): {impl} FNO on {n} samples."""
     input:
-        code=ops_code("operators", "nn"),
+        code=step_code("operators.neuralop_train"),
         train=OPS_NEURALOP_FILES["train"],
         test16=OPS_NEURALOP_FILES["test16"],
         test32=OPS_NEURALOP_FILES["test32"],
@@ -106,9 +125,7 @@ rule operators_neuralop_train:
         nc="results/operators/neuralop/{impl}_n{n}.nc",
         pt="results/operators/neuralop/{impl}_n{n}.pt",
     params:
-        cfg=ops_cfg("neuralop"),
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("operators.neuralop_train"),
     log:
         LOG("operators_neuralop_train_{impl}_n{n}"),
     benchmark:
@@ -121,13 +138,13 @@ rule operators_neuralop_train:
     conda:
         ENV
     script:
-        "../../scripts/operators_neuralop_train.py"
+        RUN_STEP
 
 
 rule operators_neuralop_figures:
     """Our FNO vs neuraloperator's FNO: predictions at 16x16 and 32x32, error vs training-set size."""
     input:
-        code=code("operators", "plots"),
+        code=step_code("operators.neuralop_figures"),
         runs=[f"results/operators/neuralop/{i}_n{n}.nc" for i, n in OPS_NEURALOP_RUNS],
         test16=OPS_NEURALOP_FILES["test16"],
         test32=OPS_NEURALOP_FILES["test32"],
@@ -136,7 +153,7 @@ rule operators_neuralop_figures:
         prediction=figure(f"{OPS_FIG}/neuralop_prediction.png", "operators/neuralop_prediction.rst"),
         size=figure(f"{OPS_FIG}/neuralop_error_vs_size.png", "operators/error_vs_size.rst"),
     params:
-        runs=[{"impl": i, "n": n} for i, n in OPS_NEURALOP_RUNS],
+        **step_params("operators.neuralop_figures"),
     log:
         LOG("operators_neuralop_figures"),
     threads: 1
@@ -146,21 +163,20 @@ rule operators_neuralop_figures:
     conda:
         ENV
     script:
-        "../../scripts/operators_neuralop_figures.py"
+        RUN_STEP
 
 
 rule operators_wave_data:
     """Acoustic snapshots for GP velocity models (train/test) and Marmousi windows (synthetic fallback)."""
     input:
-        code=ops_code("operators", "forward", "gp"),
-        marmousi=optional_data(OPS["wave"]["marmousi"]["file"]),
+        code=step_code("operators.wave_data"),
+        marmousi_vp=optional_data(OPS["wave"]["marmousi"]["file"]),
     output:
         train="results/operators/wave/train.nc",
         test="results/operators/wave/test.nc",
-        marmousi_nc="results/operators/wave/marmousi.nc",
+        marmousi="results/operators/wave/marmousi.nc",
     params:
-        cfg=ops_data_cfg("wave"),
-        seed=config["seed"],
+        **step_params("operators.wave_data"),
     log:
         LOG("operators_wave_data"),
     benchmark:
@@ -172,13 +188,13 @@ rule operators_wave_data:
     conda:
         ENV
     script:
-        "../../scripts/operators_wave_data.py"
+        RUN_STEP
 
 
 rule operators_wave_train:
     """FNO velocity model -> pressure snapshot on {n} samples; GP test and Marmousi errors."""
     input:
-        code=ops_code("operators", "forward", "gp", "nn"),
+        code=step_code("operators.wave_train"),
         train="results/operators/wave/train.nc",
         test="results/operators/wave/test.nc",
         marmousi="results/operators/wave/marmousi.nc",
@@ -186,9 +202,7 @@ rule operators_wave_train:
         nc="results/operators/wave/fno_n{n}.nc",
         pt="results/operators/wave/fno_n{n}.pt",
     params:
-        cfg=ops_cfg("wave"),
-        seed=config["seed"],
-        device=config["device"],
+        **step_params("operators.wave_train"),
     log:
         LOG("operators_wave_train_n{n}"),
     benchmark:
@@ -201,13 +215,13 @@ rule operators_wave_train:
     conda:
         ENV
     script:
-        "../../scripts/operators_wave_train.py"
+        RUN_STEP
 
 
 rule operators_wave_figures:
     """Wave surrogate figures: predictions in and out of distribution, error vs training-set size."""
     input:
-        code=code("operators", "plots"),
+        code=step_code("operators.wave_figures"),
         runs=[f"results/operators/wave/fno_n{n}.nc" for n in OPS_WAVE_SIZES],
         test="results/operators/wave/test.nc",
         marmousi="results/operators/wave/marmousi.nc",
@@ -216,7 +230,7 @@ rule operators_wave_figures:
         prediction=figure(f"{OPS_FIG}/wave_prediction.png", "operators/wave_prediction.rst"),
         size=figure(f"{OPS_FIG}/wave_error_vs_size.png", "operators/error_vs_size.rst"),
     params:
-        sizes=OPS_WAVE_SIZES,
+        **step_params("operators.wave_figures"),
     log:
         LOG("operators_wave_figures"),
     threads: 1
@@ -226,4 +240,4 @@ rule operators_wave_figures:
     conda:
         ENV
     script:
-        "../../scripts/operators_wave_figures.py"
+        RUN_STEP

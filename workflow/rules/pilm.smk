@@ -1,24 +1,41 @@
-# PILM study: 1-D physics-informed linear model examples and GNSS strain rates (owner: PILM helper).
-# Helper functions and constants: workflow/rules/helpers_pilm.smk.
+# PILM study: 1-D physics-informed linear model examples and GNSS strain rates.
+# Steps in sciml/studies/pilm.py; config section `pilm` (workflow/schemas/pilm.schema.yaml).
+import shutil
+
+PILM = config["pilm"]
+PILM_DATASETS = list(PILM["datasets"])
+PILM_REGS = list(PILM["regularizations"])
+PILM_GMT = shutil.which("gmt") is not None  # gpsgridder baseline only when GMT is installed
+PILM_FIG = "results/pilm/figures"
+# dataset -> its velocity files when all exist, else [] (pilm.ingest then uses the synthetic field)
+PILM_SOURCES = {
+    d: paths if paths and all(os.path.exists(p) for p in paths) else []
+    for d, paths in ((d, [data_path(s["path"]) for s in ds["sources"]]) for d, ds in PILM["datasets"].items())
+}
+
+
 wildcard_constraints:
     dataset="[A-Za-z0-9_]+",
     reg="elastic|smoothness",
 
 
-STUDY_TARGETS["pilm"] = ["results/pilm/figures/examples_convergence.png"] + [
-    f for d in PILM_DATASETS for f in pilm_figures(d)
+STUDY_TARGETS["pilm"] = [f"{PILM_FIG}/examples_convergence.png"] + [
+    f
+    for d in PILM_DATASETS
+    for f in [f"{PILM_FIG}/{d}_velocities.png", f"{PILM_FIG}/{d}_evidence.png"]
+    + [f"{PILM_FIG}/{d}_strain_{r}.png" for r in PILM_REGS]
+    + ([f"{PILM_FIG}/{d}_gpsgridder.png"] if PILM_GMT else [])
 ]
 
 
 rule pilm_examples:
     """1-D PILM problems (forward, uncertain BCs, inverse source, periodic) vs exact solutions."""
     input:
-        code=code("pilm", "linear_inverse"),
+        code=step_code("pilm.examples"),
     output:
         nc="results/pilm/examples.nc",
     params:
-        cfg=PILM["examples"],
-        seed=config["seed"],
+        **step_params("pilm.examples"),
     log:
         LOG("pilm_examples"),
     benchmark:
@@ -30,16 +47,18 @@ rule pilm_examples:
     conda:
         ENV
     script:
-        "../../scripts/pilm_examples.py"
+        RUN_STEP
 
 
 rule pilm_examples_figure:
     """Convergence of the 1-D problems, uncertain-BC posterior and inverse-source recovery."""
     input:
-        code=code("gnss", "plots"),
+        code=step_code("pilm.examples_figure"),
         nc="results/pilm/examples.nc",
     output:
-        png=figure("results/pilm/figures/examples_convergence.png", "pilm/examples.rst"),
+        png=figure(f"{PILM_FIG}/examples_convergence.png", "pilm/examples.rst"),
+    params:
+        **step_params("pilm.examples_figure"),
     log:
         LOG("pilm_examples_figure"),
     threads: 1
@@ -49,23 +68,22 @@ rule pilm_examples_figure:
     conda:
         ENV
     script:
-        "../../scripts/pilm_examples_figure.py"
+        RUN_STEP
 
 
-rule gnss_ingest:
-    """Read the dataset's GNSS velocity files into one tidy NetCDF (or the synthetic field)."""
+rule pilm_ingest:
+    """Read the dataset's GNSS velocity files into one tidy NetCDF (or the synthetic field when absent)."""
     input:
-        code=pilm_code("gnss", "geo"),
-        sources=pilm_sources,
+        code=step_code("pilm.ingest"),
+        sources=lambda wc: PILM_SOURCES[wc.dataset],
     output:
         nc="results/pilm/{dataset}/velocities.nc",
     params:
-        cfg=pilm_dataset_cfg,
-        seed=config["seed"],
+        **step_params("pilm.ingest"),
     log:
-        LOG("gnss_ingest_{dataset}"),
+        LOG("pilm_ingest_{dataset}"),
     benchmark:
-        BENCH("gnss_ingest_{dataset}")
+        BENCH("pilm_ingest_{dataset}")
     threads: 1
     resources:
         mem_mb=1000,
@@ -73,19 +91,18 @@ rule gnss_ingest:
     conda:
         ENV
     script:
-        "../../scripts/gnss_ingest.py"
+        RUN_STEP
 
 
 rule pilm_strain:
     """PILM velocity field and strain rates with one regularisation; weight and noise scale by ABIC."""
     input:
-        code=pilm_code("gnss", "pilm", "linear_inverse", "geo"),
+        code=step_code("pilm.strain"),
         velocities="results/pilm/{dataset}/velocities.nc",
     output:
         nc="results/pilm/{dataset}/strain_{reg}.nc",
     params:
-        cfg=pilm_strain_cfg,
-        seed=config["seed"],
+        **step_params("pilm.strain"),
     log:
         LOG("pilm_strain_{dataset}_{reg}"),
     benchmark:
@@ -97,23 +114,22 @@ rule pilm_strain:
     conda:
         ENV
     script:
-        "../../scripts/pilm_strain.py"
+        RUN_STEP
 
 
-rule gpsgridder_baseline:
+rule pilm_gpsgridder:
     """GMT gpsgridder velocities and strain rates on the PILM output grid."""
     input:
-        code=pilm_code("gnss", "geo"),
+        code=step_code("pilm.gpsgridder"),
         velocities="results/pilm/{dataset}/velocities.nc",
     output:
         nc="results/pilm/{dataset}/gpsgridder.nc",
     params:
-        cfg=pilm_strain_cfg,
-        gpsgridder=PILM["gpsgridder"],
+        **step_params("pilm.gpsgridder"),
     log:
-        LOG("gpsgridder_baseline_{dataset}"),
+        LOG("pilm_gpsgridder_{dataset}"),
     benchmark:
-        BENCH("gpsgridder_baseline_{dataset}")
+        BENCH("pilm_gpsgridder_{dataset}")
     threads: 1
     resources:
         mem_mb=4000,
@@ -121,21 +137,20 @@ rule gpsgridder_baseline:
     conda:
         ENV
     script:
-        "../../scripts/gpsgridder_baseline.py"
+        RUN_STEP
 
 
 rule pilm_compare:
     """Evidence, ABIC, misfit and roughness of each regularisation and of gpsgridder; difference maps."""
     input:
-        code=pilm_code("gnss"),
+        code=step_code("pilm.compare"),
         velocities="results/pilm/{dataset}/velocities.nc",
         strains=expand("results/pilm/{{dataset}}/strain_{reg}.nc", reg=PILM_REGS),
-        gpsgridder=pilm_gpsgridder,
+        gpsgridder=["results/pilm/{dataset}/gpsgridder.nc"] if PILM_GMT else [],
     output:
         nc="results/pilm/{dataset}/compare.nc",
     params:
-        regs=PILM_REGS,
-        mask_km=pilm_mask_km,
+        **step_params("pilm.compare"),
     log:
         LOG("pilm_compare_{dataset}"),
     threads: 1
@@ -145,26 +160,24 @@ rule pilm_compare:
     conda:
         ENV
     script:
-        "../../scripts/pilm_compare.py"
+        RUN_STEP
 
 
 rule pilm_figures:
     """Velocity vectors, strain-rate maps with principal axes, evidence comparison, gpsgridder differences."""
     input:
-        code=code("gnss", "plots"),
+        code=step_code("pilm.figures"),
         velocities="results/pilm/{dataset}/velocities.nc",
         strains=expand("results/pilm/{{dataset}}/strain_{reg}.nc", reg=PILM_REGS),
-        gpsgridder=pilm_gpsgridder,
+        gpsgridder=["results/pilm/{dataset}/gpsgridder.nc"] if PILM_GMT else [],
         compare="results/pilm/{dataset}/compare.nc",
     output:
-        velocities=figure("results/pilm/figures/{dataset}_velocities.png", "pilm/velocities.rst"),
-        evidence=figure("results/pilm/figures/{dataset}_evidence.png", "pilm/evidence.rst"),
-        strains=figure(expand("results/pilm/figures/{{dataset}}_strain_{reg}.png", reg=PILM_REGS), "pilm/strain.rst"),
-        gpsgridder=figure(["results/pilm/figures/{dataset}_gpsgridder.png"] if PILM_GMT else [], "pilm/gpsgridder.rst"),
+        velocities=figure(f"{PILM_FIG}/{{dataset}}_velocities.png", "pilm/velocities.rst"),
+        evidence=figure(f"{PILM_FIG}/{{dataset}}_evidence.png", "pilm/evidence.rst"),
+        strains=figure(expand(f"{PILM_FIG}/{{{{dataset}}}}_strain_{{reg}}.png", reg=PILM_REGS), "pilm/strain.rst"),
+        gpsgridder=figure([f"{PILM_FIG}/{{dataset}}_gpsgridder.png"] if PILM_GMT else [], "pilm/gpsgridder.rst"),
     params:
-        regs=PILM_REGS,
-        title=pilm_title,
-        mask_km=pilm_mask_km,
+        **step_params("pilm.figures"),
     log:
         LOG("pilm_figures_{dataset}"),
     threads: 1
@@ -174,4 +187,4 @@ rule pilm_figures:
     conda:
         ENV
     script:
-        "../../scripts/pilm_figures.py"
+        RUN_STEP

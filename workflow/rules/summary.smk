@@ -1,10 +1,11 @@
 # Report tables over all studies: metrics of every result and the lineage tree of every figure.
+# Included last by the Snakefile: it reads every study's STUDY_TARGETS entry.
 
 
 rule summary_tables:
-    """Metrics (scalar results and diagnostics) and lineage trees of every figure of the run."""
+    """Metrics (every metric_<name> variable) and lineage trees of every figure of the run."""
     input:
-        code=code("report"),
+        code=step_code("summary.tables"),
         figures=[t for study, targets in STUDY_TARGETS.items() if study != "summary" for t in targets],
     output:
         metrics=report(
@@ -17,6 +18,8 @@ rule summary_tables:
             caption="../report/summary/lineage.rst",
             category="Summary",
         ),
+    params:
+        **step_params("summary.tables"),
     log:
         LOG("summary_tables"),
     benchmark:
@@ -29,7 +32,7 @@ rule summary_tables:
     conda:
         ENV
     script:
-        "../../scripts/summary_tables.py"
+        RUN_STEP
 
 
 STUDY_TARGETS["summary"] = ["results/summary/metrics.csv", "results/summary/lineage.txt"]

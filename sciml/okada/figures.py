@@ -1,0 +1,250 @@
+"""Figures of the Okada study (maps, sensitivities, posterior corner plots, slip models) and of the Mogi
+example study. Each function takes the study's result dataset and returns a matplotlib figure; scalar results
+are read from the ``metric_<name>`` variables (:func:`sciml.io.netcdf.metric`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import xarray as xr
+
+from sciml.plots import colorbar, new_figure, quiver_with_key, sequential_cmap, signed_cmap
+
+KM = 1e-3
+
+
+def _fault_trace(ax, fault: dict, scale: float = KM) -> None:
+    """Surface projection of a rectangle given by top-centre east/north, strike, dip, length, width (m)."""
+    phi, dip = math.radians(fault["strike"]), math.radians(fault["dip"])
+    s = np.array([math.sin(phi), math.cos(phi)])
+    dd = np.array([math.cos(phi), -math.sin(phi)]) * fault["width"] * math.cos(dip)
+    c = np.array([fault["east"], fault["north"]])
+    a, b = c - 0.5 * fault["length"] * s, c + 0.5 * fault["length"] * s
+    poly = np.array([a, b, b + dd, a + dd, a]) * scale
+    ax.plot(poly[:, 0], poly[:, 1], "k-", lw=0.8)
+    ax.plot(poly[:2, 0], poly[:2, 1], "k-", lw=2.0)  # top edge
+
+
+def _fault_dict(ds: xr.Dataset, var: str) -> dict:
+    dim = ds[var].dims[0]
+    return {str(k): float(v) for k, v in zip(ds[dim].values, ds[var].values)}
+
+
+def synthetic_maps(ds: xr.Dataset):
+    """Displacement (vectors + vertical) and surface strain maps of the synthetic fault."""
+    x, y = ds["x"].values * KM, ds["y"].values * KM
+    fault = _fault_dict(ds, "fault_true")
+    fig, ax = new_figure(1, 3, width=3.4, height=3.0)
+    up = ds["map_u"].sel(component="up").values * 1e3
+    im = ax[0, 0].pcolormesh(x, y, up, shading="auto", **signed_cmap(up))
+    colorbar(fig, im, ax[0, 0], "u_up (mm)")
+    st = np.stack([ds[f"station_{c}"].values for c in ("east", "north")], -1) * KM
+    obs = ds["obs"].values
+    quiver_with_key(ax[0, 0], st[:, 0], st[:, 1], obs[:, 0], obs[:, 1], key_value=0.1, key_label="0.1 m",
+                    scale=2.0, width=0.004)
+    ax[0, 0].set_title("displacement (obs. vectors)")
+    for a, var, title in ((ax[0, 1], "map_dilatation", "areal strain"), (ax[0, 2], "map_max_shear", "max shear strain")):
+        v = ds[var].values * 1e6
+        kw = signed_cmap(v, percentile=99) if var == "map_dilatation" else sequential_cmap(np.clip(v, 0, np.percentile(v, 99)))
+        im = a.pcolormesh(x, y, v, shading="auto", **kw)
+        colorbar(fig, im, a, f"{title} (microstrain)")
+        a.set_title(title)
+    for a in ax[0]:
+        _fault_trace(a, fault)
+        a.set_xlabel("east (km)")
+        a.set_ylabel("north (km)")
+        a.set_aspect("equal")
+    return fig
+
+
+def sensitivity_maps(ds: xr.Dataset):
+    """d u_up / d parameter maps (autograd), one panel per parameter."""
+    params = list(ds["sens_param"].values)
+    units = {"depth": "mm/km", "dip": "mm/deg", "strike": "mm/deg", "slip": "mm/m", "east": "mm/km",
+             "north": "mm/km", "length": "mm/km", "width": "mm/km", "rake": "mm/deg"}
+    per = {"depth": 1e3, "east": 1e3, "north": 1e3, "length": 1e3, "width": 1e3}
+    fig, ax = new_figure(1, len(params), width=3.0, height=2.8)
+    x, y = ds["x"].values * KM, ds["y"].values * KM
+    fault = _fault_dict(ds, "fault_true")
+    for a, p in zip(ax[0], params):
+        v = ds["map_sensitivity"].sel(sens_param=p, component="up").values * 1e3 * per.get(str(p), 1.0)
+        im = a.pcolormesh(x, y, v, shading="auto", **signed_cmap(v))
+        colorbar(fig, im, a, f"du_up/d{p} ({units.get(str(p), 'mm/unit')})")
+        _fault_trace(a, fault)
+        a.set_title(f"sensitivity to {p}")
+        a.set_xlabel("east (km)")
+        a.set_ylabel("north (km)")
+        a.set_aspect("equal")
+    return fig
+
+
+def corner(ds: xr.Dataset, *, reference: str, reference_label: str):
+    """Pairwise HMC samples with Laplace 2-sigma ellipses and the reference (truth or published) values."""
+    names = [str(n) for n in ds["param"].values]
+    units = dict(zip(names, ds["param_units"].values))
+    scale = {n: (KM if units[n] == "m" and n not in ("slip", "opening") else 1.0) for n in names}
+    ulab = {n: ("km" if scale[n] == KM else units[n]) for n in names}
+    s = ds["samples"].values.reshape(-1, len(names))
+    mean, cov = ds["estimate"].values, ds["covariance"].values
+    ref = {str(k): float(v) for k, v in zip(ds["all_param"].values, ds[reference].values)}
+    p = len(names)
+    fig, ax = new_figure(p, p, width=1.35, height=1.35)
+    t = np.linspace(0, 2 * np.pi, 100)
+    for i in range(p):
+        for j in range(p):
+            a = ax[i, j]
+            if j > i:
+                a.axis("off")
+                continue
+            si, sj = scale[names[i]], scale[names[j]]
+            if i == j:
+                a.hist(s[:, i] * si, bins=25, density=True, color="0.6")
+                g = np.linspace(*a.get_xlim(), 100)
+                sd = math.sqrt(cov[i, i]) * si
+                a.plot(g, np.exp(-0.5 * ((g - mean[i] * si) / sd) ** 2) / (sd * math.sqrt(2 * math.pi)), "C0-", lw=1)
+                a.axvline(ref[names[i]] * si, color="C3", lw=1)
+                a.set_yticks([])
+            else:
+                a.plot(s[:, j] * sj, s[:, i] * si, ".", ms=1, color="0.5", alpha=0.5)
+                c2 = cov[np.ix_([j, i], [j, i])]
+                w, v = np.linalg.eigh(c2)
+                ell = (v @ (2 * np.sqrt(np.maximum(w, 0))[:, None] * np.stack([np.cos(t), np.sin(t)])))
+                a.plot((mean[j] + ell[0]) * sj, (mean[i] + ell[1]) * si, "C0-", lw=1)
+                a.plot(ref[names[j]] * sj, ref[names[i]] * si, "C3+", ms=8)
+            if i == p - 1:
+                a.set_xlabel(f"{names[j]} ({ulab[names[j]]})")
+            else:
+                a.set_xticklabels([])
+            if j == 0 and i > 0:
+                a.set_ylabel(f"{names[i]} ({ulab[names[i]]})")
+            elif j > 0:
+                a.set_yticklabels([])
+            a.tick_params(labelsize=6)
+    fig.suptitle(f"HMC samples (grey), Laplace 2-sigma (blue), {reference_label} (red)")
+    return fig
+
+
+def posterior_figure(ds: xr.Dataset):
+    """:func:`corner` against the truth (synthetic case) or the published model (Parkfield)."""
+    if "fault_true" in ds:
+        return corner(ds, reference="fault_true", reference_label="truth")
+    return corner(ds, reference="fault_published", reference_label="published (Custodio et al. 2005)")
+
+
+def parkfield_fit(ds: xr.Dataset):
+    """Observed vs MAP and published-model horizontal displacements at the Parkfield sites."""
+    fig, ax = new_figure(1, 1, width=5.0, height=4.5)
+    a = ax[0, 0]
+    e, n = ds["station_east"].values * KM, ds["station_north"].values * KM
+    for var, color, label in (("obs", "k", "observed"), ("model", "C0", "MAP model"),
+                              ("model_published", "C3", "published model")):
+        v = ds[var].values
+        q = a.quiver(e, n, v[:, 0], v[:, 1], color=color, angles="xy", scale=0.4, width=0.005, label=label)
+    a.quiverkey(q, 0.8, 0.06, 0.03, "0.03 m", labelpos="E", coordinates="axes")
+    _fault_trace(a, {k: float(v) for k, v in zip(ds["param"].values, ds["estimate"].values)} | _fixed(ds))
+    for i, s in enumerate(ds["site"].values):
+        a.annotate(str(s), (e[i], n[i]), fontsize=6)
+    a.legend(loc="lower left")
+    a.set_xlabel("east of hypocentre (km)")
+    a.set_ylabel("north of hypocentre (km)")
+    a.set_aspect("equal")
+    a.set_title("2004 Parkfield: horizontal coseismic offsets")
+    return fig
+
+
+def _fixed(ds: xr.Dataset) -> dict:
+    free = {str(k) for k in ds["param"].values}
+    return {str(k): float(v) for k, v in zip(ds["all_param"].values, ds["fault_published"].values) if str(k) not in free}
+
+
+def _patch_image(ds: xr.Dataset, var: str) -> tuple[np.ndarray, list[float]]:
+    ns, nd = int(ds.attrs["n_strike"]), int(ds.attrs["n_dip"])
+    img = ds[var].values.reshape(nd, ns)
+    al, dn = ds["patch_along"].values * KM, ds["patch_down"].values * KM
+    dl, dw = ds.attrs["patch_length_m"] * KM, ds.attrs["patch_width_m"] * KM
+    return img, [al.min() - dl / 2, al.max() + dl / 2, dn.max() + dw / 2, dn.min() - dw / 2]
+
+
+def slip_synthetic_figure(ds: xr.Dataset):
+    """True vs recovered slip magnitude and the posterior std on the fault plane."""
+    fig, ax = new_figure(1, 3, width=3.4, height=2.4)
+    true = np.hypot(ds["true_strike_slip"], ds["true_dip_slip"]).values
+    tmp = ds.assign(true_slip=(("patch",), true))
+    vmax = float(max(true.max(), ds["slip"].max()))
+    for a, var, title in ((ax[0, 0], "true_slip", "true slip"), (ax[0, 1], "slip", "recovered slip (ABIC)")):
+        img, ext = _patch_image(tmp, var)
+        im = a.imshow(img, extent=ext, aspect="auto", cmap="viridis", vmin=0, vmax=vmax)
+        colorbar(fig, im, a, "slip (m)")
+        a.set_title(title)
+    std = np.hypot(ds["strike_slip_std"], ds["dip_slip_std"]).values
+    img, ext = _patch_image(ds.assign(slip_sd=(("patch",), std)), "slip_sd")
+    im = ax[0, 2].imshow(img, extent=ext, aspect="auto", **sequential_cmap(img, cmap="magma"))
+    colorbar(fig, im, ax[0, 2], "posterior std (m)")
+    ax[0, 2].set_title(f"uncertainty; rel. L2 error {float(ds['metric_relative_l2_error']):.2f}")
+    for a in ax[0]:
+        a.set_xlabel("along strike (km)")
+        a.set_ylabel("down dip (km)")
+    return fig
+
+
+def slip_tohoku_figure(ds: xr.Dataset):
+    """Headline: Tohoku slip magnitude and rake on the planar megathrust, its uncertainty, and the data fit."""
+    fig, ax = new_figure(1, 3, width=3.6, height=3.2)
+    img, ext = _patch_image(ds, "slip")
+    im = ax[0, 0].imshow(img, extent=ext, aspect="auto", cmap="viridis", vmin=0)
+    colorbar(fig, im, ax[0, 0], "slip (m)")
+    al, dn = ds["patch_along"].values * KM, ds["patch_down"].values * KM
+    ax[0, 0].quiver(al, dn, ds["strike_slip"].values, -ds["dip_slip"].values, color="w", angles="xy", width=0.004)
+    ax[0, 0].set_title(f"slip, Mw {float(ds['metric_mw']):.2f} (mu = 40 GPa)")
+    ax[0, 0].set_xlabel("along strike from top centre (km, SSW +)")
+    ax[0, 0].set_ylabel("down dip (km)")
+    std = np.hypot(ds["strike_slip_std"], ds["dip_slip_std"]).values
+    img, ext = _patch_image(ds.assign(slip_sd=(("patch",), std)), "slip_sd")
+    im = ax[0, 1].imshow(img, extent=ext, aspect="auto", **sequential_cmap(img, cmap="magma"))
+    colorbar(fig, im, ax[0, 1], "posterior std (m)")
+    ax[0, 1].set_title("slip uncertainty")
+    ax[0, 1].set_xlabel("along strike (km)")
+    a = ax[0, 2]
+    lon, lat = ds["lon"].values, ds["lat"].values
+    obs, mod = ds["obs"].values.reshape(-1, 3), ds["model"].values.reshape(-1, 3)
+    a.quiver(lon, lat, obs[:, 0], obs[:, 1], color="k", angles="xy", scale=40, width=0.003, label="GEONET (rel. Fukue)")
+    q = a.quiver(lon, lat, mod[:, 0], mod[:, 1], color="C3", angles="xy", scale=40, width=0.003, label="model")
+    a.quiverkey(q, 0.1, 0.95, 2.0, "2 m", labelpos="E", coordinates="axes")
+    a.set_xlim(138, 146)
+    a.set_ylim(34, 42)
+    a.legend(loc="lower right", fontsize=6)
+    a.set_xlabel("longitude (deg E)")
+    a.set_ylabel("latitude (deg N)")
+    a.set_title("horizontal displacement fit")
+    return fig
+
+
+def slip_figure(ds: xr.Dataset):
+    """The slip figure of the dataset's case: :func:`slip_synthetic_figure` or :func:`slip_tohoku_figure`."""
+    return slip_synthetic_figure(ds) if ds.attrs["case"] == "synthetic" else slip_tohoku_figure(ds)
+
+
+def mogi_fit_figure(ds: xr.Dataset):
+    """Vertical displacement observed / modelled / residual with horizontal vectors (Mogi inversion)."""
+    e, n = ds["station_east"].values / 1e3, ds["station_north"].values / 1e3
+    m = int(round(np.sqrt(e.size)))
+    fig, ax = new_figure(1, 3, width=3.0, height=2.8)
+    panels = (("obs", "observed"), ("model", "modelled"), ("residual", "residual"))
+    lim = signed_cmap(ds["obs"].values[:, 2])
+    key = float(np.abs(ds["obs"].values[:, :2]).max())
+    for a, (var, label) in zip(ax[0], panels):
+        u = ds[var].values
+        im = a.pcolormesh(e.reshape(m, m), n.reshape(m, m), u[:, 2].reshape(m, m), shading="nearest", **lim)
+        quiver_with_key(a, e, n, u[:, 0], u[:, 1], key_value=key, key_label=f"{100 * key:.1f} cm")
+        a.set_title(label, loc="left")
+        a.set_xlabel("east (km)")
+        a.set_aspect("equal")
+    ax[0, 0].set_ylabel("north (km)")
+    colorbar(fig, im, ax[0, 2], "vertical displacement (m)")
+    est, std, true = ds["estimate"].values, ds["std"].values, ds["source_true"].values
+    fig.suptitle("colour: vertical, arrows: horizontal displacement\n"
+                 f"Mogi source: depth {est[2] / 1e3:.2f} +- {std[2] / 1e3:.2f} km (true {true[2] / 1e3:.2f}), "
+                 f"dV {est[3] / 1e6:.3f} +- {std[3] / 1e6:.3f} 1e6 m3 (true {true[3] / 1e6:.3f}); "
+                 f"chi2/N {float(ds['metric_chi2_per_datum']):.2f}", fontsize=9)
+    return fig

@@ -1,0 +1,27 @@
+"""The report tables over all studies: the metrics of every result and the lineage tree of every figure."""
+
+from __future__ import annotations
+
+import logging
+
+from sciml.report import collect_metrics, lineage_report, upstream_netcdf
+from sciml.studies.registry import Outputs, Text, step
+
+log = logging.getLogger(__name__)
+
+
+def _no_config(config, wildcards):
+    return {}
+
+
+@step("summary.tables", section=_no_config,
+      inputs={"figures": "file[]: every figure of the run (their lineage leads to the result files)"},
+      outputs={"metrics": "csv: one row per metric_<name> variable of every upstream result",
+               "lineage": "text: the lineage tree of every figure"})
+def tables(cfg, inputs, *, seed, device, checkpoints):
+    """Metrics table and lineage trees of every figure of the run (for the report)."""
+    figures = list(inputs["figures"])
+    metrics = collect_metrics(upstream_netcdf(figures))
+    log.info("%d metrics from %d result files", len(metrics), metrics["file"].nunique())
+    return Outputs(metrics=Text(metrics.to_csv(index=False, float_format="%.6g")),
+                   lineage=Text(lineage_report(figures)))
