@@ -9,7 +9,7 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_INDEX ?=
 SNAKEMAKE_ARGS ?=
 
-.PHONY: setup sysdeps run test lint report bench clean
+.PHONY: setup sysdeps run test lint report bench gpu-check clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ report: setup
 bench: setup
 	$(BIN)/pip install --quiet -e ".[test,bench]"
 	for b in benchmarks/*_bench.py; do $(BIN)/python $$b || exit 1; done
+
+# Every CUDA path in one short run (<= 5 min on one GPU); without CUDA it runs the CPU parts and says what it skipped
+gpu-check: setup
+	$(BIN)/python benchmarks/gpu_check.py
 
 clean:
 	rm -rf results .snakemake report.html

@@ -22,6 +22,7 @@ include: "workflow/rules/pinn.smk"
 include: "workflow/rules/operators.smk"
 include: "workflow/rules/bayes.smk"
 include: "workflow/rules/mogi.smk"
+include: "workflow/rules/okadatorch.smk"
 include: "workflow/rules/summary.smk"
 
 
@@ -33,6 +34,7 @@ rule all:
     """Every figure of the configured studies."""
     input:
         [t for targets in STUDY_TARGETS.values() for t in targets],
+        "results/crate/ro-crate-metadata.json",
 
 
 for _study, _targets in STUDY_TARGETS.items():

@@ -9,13 +9,17 @@ ops per call): its intra-op threads (``--torch-threads``, default 1) only pay of
 sciml uses all ``--threads`` cores by evaluating station chunks in parallel (a thread pool, one intra-op thread
 each); the serial single-thread time and the intra-op multi-thread time are printed too.
 
-    .venv/bin/python benchmarks/okada_bench.py [--n 100000] [--repeat 3] [--chunk 8192] [--threads 2]
+    .venv/bin/python benchmarks/okada_bench.py [--n 100000] [--repeat 3] [--chunk 8192] [--threads 2] [--contention]
+
+Accuracy near vertical / flat dips against mpmath: ``benchmarks/okada_accuracy.py``.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -50,6 +54,8 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=os.cpu_count(), help="pyrocko threads = sciml chunk workers")
     ap.add_argument("--torch-threads", type=int, default=1, help="sciml intra-op threads")
     ap.add_argument("--skip-intra", action="store_true", help="skip the intra-op multi-thread row")
+    ap.add_argument("--forward-only", action="store_true", help="only case (1), u + grad of one rectangle")
+    ap.add_argument("--contention", action="store_true", help="also time u + grad beside a busy process")
     ap.add_argument("--skip-compile", action="store_true", help="skip the torch.compile rows (each compiles ~1-2 min)")
     a = ap.parse_args()
     torch.set_num_threads(a.torch_threads)
@@ -77,10 +83,10 @@ def main() -> None:
     z_paths = {"z = 0": torch.zeros(n, dtype=torch.float64),
                "z = -1e-6 m, general path": torch.full((n,), -1e-6, dtype=torch.float64)}
 
-    def ours(derivatives=True, workers=a.threads, tz=z_paths["z = 0"]):
+    def ours(derivatives=True, workers=a.threads, tz=z_paths["z = 0"], dip=geo["dip"]):
         def one(i):
             with torch.no_grad():  # grad mode is thread-local
-                dc3d(2 / 3, tx[i:i + a.chunk], ty[i:i + a.chunk], tz[i:i + a.chunk], geo["depth"], geo["dip"],
+                dc3d(2 / 3, tx[i:i + a.chunk], ty[i:i + a.chunk], tz[i:i + a.chunk], geo["depth"], dip,
                      geo["al1"], geo["al2"], geo["aw1"], geo["aw2"], *disl, derivatives=derivatives)
         _parallel(one, range(0, n, a.chunk), workers)
 
@@ -89,6 +95,18 @@ def main() -> None:
                      _best(lambda: ours(tz=tz), a.repeat), t_pyr))
         rows.append((f"u + grad, {n} stations, eager, 1 thread ({label})",
                      _best(lambda: ours(workers=1, tz=tz), a.repeat), t_pyr))
+        rows.append((f"u + grad, {n} stations, eager, {a.threads} chunk workers ({label}, dip a tensor)",
+                     _best(lambda: ours(tz=tz, dip=torch.tensor(geo["dip"], dtype=torch.float64)), a.repeat), t_pyr))
+    if a.contention:
+        # another CPU-bound process on the machine: slowdown of each code relative to its own time above
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+        try:
+            t_ours_c, t_pyr_c = best_of(a.repeat, lambda: ours(), pyrocko)
+        finally:
+            busy.kill()
+        t_ours_i, t_pyr_i = best_of(a.repeat, lambda: ours(), pyrocko)
+        rows.append(("u + grad eager, with a busy process / without (sciml slowdown; reference: pyrocko's)",
+                     t_ours_c / t_ours_i, t_pyr_c / t_pyr_i))
     if not a.skip_intra:
         torch.set_num_threads(a.threads)
         t_intra = _best(lambda: ours(workers=1), a.repeat)
@@ -125,6 +143,9 @@ def main() -> None:
                              f"{t_build:.0f} s; max rel. diff to pyrocko {err:.0e})", t_c, t_p))
         torch.set_num_threads(a.torch_threads)
 
+    if a.forward_only:
+        _print(a, rows)
+        return
     # (2) Green's functions: 200 patches x 5000 stations
     grid = patch_grid(depth=1000.0, strike=0.0, dip=30.0, length=40e3, width=20e3, n_strike=20,
                       n_dip=a.n_gf_patches // 20)
@@ -183,6 +204,10 @@ def main() -> None:
     t_fb = _best(fwd_bwd, a.repeat)
     rows.append((f"misfit + gradient (9 params) vs misfit alone, {n} stations", t_fb, t_f))
 
+    _print(a, rows)
+
+
+def _print(a, rows) -> None:
     print(f"threads={a.threads} (pyrocko threads, sciml chunk workers), sciml intra-op threads={a.torch_threads}, "
           f"float64, best of {a.repeat}")
     print(f"{'case':110s} {'sciml (s)':>10s} {'reference (s)':>14s} {'ratio':>7s}")

@@ -6,7 +6,12 @@ inference throughput and the mean relative L2 test error at the training resolut
 at 32x32. Data: the published down-sampled Darcy set of the FNO paper (shared/data/darcy_neuralop);
 without it, our own Darcy generator at 16x16 / 32x32.
 
+``--deeponet``: instead, sciml's DeepONet (the default config's POD trunk + CNN branch) vs DeepXDE's
+``DeepONetCartesianProd`` (MLP branch and trunk, the architecture of Lu et al. 2021; pytorch backend) on the
+default Darcy problem at 32x32 (our generator), same samples, steps, batch and relative-L2 test metric.
+
     .venv/bin/python benchmarks/operator_bench.py [--steps 500] [--width 32] [--modes 8] [--threads 2]
+    .venv/bin/python benchmarks/operator_bench.py --deeponet [--steps 1500] [--n-train 1000]
 """
 from __future__ import annotations
 
@@ -47,9 +52,12 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--deeponet", action="store_true", help="sciml DeepONet vs DeepXDE's DeepONet")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     device = resolve_device(args.device)
+    if args.deeponet:
+        return deeponet_bench(args)
     name, train, test16, test32 = data(args.n_train)
     n = min(args.n_train, train.sizes["sample"])
     cfg = {"dtype": "float32", "batch_size": args.batch,
@@ -84,6 +92,52 @@ def main() -> None:
         if len(rows) == 2:
             line += f"{vals[0] / vals[1]:14.3f}"
         print(line)
+
+
+def deeponet_bench(args) -> None:
+    """sciml DeepONet (default config) vs DeepXDE DeepONetCartesianProd on the default Darcy problem."""
+    import time
+
+    import numpy as np
+
+    d = defaults("operators")["darcy"]
+    train = make_darcy_dataset(d["generator"], d["n"], args.n_train, args.seed, 0)
+    test = make_darcy_dataset(d["generator"], d["n"], 100, args.seed, 1)
+    cfg = {"dtype": "float32", "batch_size": args.batch, "deeponet": d["deeponet"],
+           "train": {**d["train"], "adam_steps": args.steps, "progress": False, "log_every": 10**6,
+                     "checkpoint_every": 10**6}}
+    ds, _ = run_model(cfg, "darcy", "deeponet", args.n_train, train, {"test": test}, seed=args.seed,
+                      device=torch.device("cpu"))
+    rows = {"sciml": (int(ds["metric_n_parameters"]), args.steps / float(ds["wall_time"].values[-1]),
+                      float(ds["metric_mean_rel_l2"]))}
+    os.environ.setdefault("DDE_BACKEND", "pytorch")
+    try:
+        import deepxde as dde
+    except ImportError as err:
+        print(f"deepxde: skipped ({err})")
+    else:
+        flat = lambda ds_, v: ds_[v].values.reshape(ds_.sizes["sample"], -1).astype(np.float32)  # noqa: E731
+        xx, yy = np.meshgrid(train["x"].values, train["y"].values)
+        xy = np.stack([xx.ravel(), yy.ravel()], 1).astype(np.float32)
+        a, u, at, ut = flat(train, "log_k"), flat(train, "u"), flat(test, "log_k"), flat(test, "u")
+        scale = float(u.std())  # output normalisation, as ours
+        data = dde.data.TripleCartesianProd(X_train=(a, xy), y_train=u / scale, X_test=(at, xy), y_test=ut / scale)
+        w, p = int(d["deeponet"]["width"]), int(d["deeponet"]["basis"])
+        hidden = [w] * int(d["deeponet"]["depth"])
+        net = dde.nn.DeepONetCartesianProd([a.shape[1], *hidden, p], [2, *hidden, p], "gelu", "Glorot normal")
+        model = dde.Model(data, net)
+        model.compile("adam", lr=1e-3)  # constant, as in DeepXDE's DeepONet examples (ours: cosine from 3e-3)
+        t0 = time.perf_counter()
+        model.train(iterations=args.steps, batch_size=args.batch, display_every=10**6, verbose=0)
+        rate = args.steps / (time.perf_counter() - t0)
+        pred = model.predict((at, xy)) * scale
+        err = np.linalg.norm(pred - ut, axis=1) / np.linalg.norm(ut, axis=1)
+        rows["deepxde"] = (sum(q.numel() for q in net.parameters()), rate, float(err.mean()))
+    print(f"\nDeepONet benchmark, Darcy {d['n']}x{d['n']} (sciml generator): {args.n_train} training samples, "
+          f"100 test, {args.steps} Adam steps, batch {args.batch}, CPU, threads {args.threads}")
+    print(f"{'metric':18s}" + "".join(f"{k:>12s}" for k in rows))
+    for i, key in enumerate(("params", "steps/s", "test rel L2")):
+        print(f"{key:18s}" + "".join(f"{v[i]:12.4g}" for v in rows.values()))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,17 @@
-"""PINN training throughput: sciml vs DeepXDE (PyTorch backend) on 2-D Poisson, in the same run.
+"""PINN training vs DeepXDE (PyTorch backend), in the same run: the eikonal study at equal accuracy, 2-D Poisson
+throughput, and ablations of the adaptive training options on the studies.
 
-Problem: -laplacian(u) = 2 pi^2 sin(pi x) sin(pi y) on [0, 1]^2, u = 0 on the boundary
+``--case eikonal`` (equal accuracy): the default ``pinn.eikonal`` study (factored T = |x - xs| tau, tau network
+[2, 32, 32, 32, 1] tanh, float64, Adam 1000 steps lr 3e-3 x 0.3 per 1000 steps, then L-BFGS) trained by the
+study's own code path (:func:`sciml.pinn.eikonal.forward_problem`, the workflow's Trainer) and the same problem
+in DeepXDE (same network, input scaling, output transform, collocation count, optimiser schedule; DeepXDE's
+fixed collocation set). Every 50 steps the relative L2 error against the second-order factored fast-marching
+reference is measured (its time excluded); printed: the steps and training wall time each needs to reach
+error targets, and the ratio.
+
+``--case ablation``: the studies with one adaptive option switched off / on (``--study``), metrics side by side.
+
+``--case poisson`` (throughput). Problem: -laplacian(u) = 2 pi^2 sin(pi x) sin(pi y) on [0, 1]^2, u = 0 on the boundary
 (exact u = sin(pi x) sin(pi y)). Same network ([2, 64, 64, 64, 1], tanh, Glorot normal, float32),
 same collocation points (DeepXDE's 2000 domain + 200 boundary points are reused by sciml), same
 loss (MSE of the residual + MSE of the boundary values) and optimiser (Adam, lr 1e-3).
@@ -11,12 +22,14 @@ with ``torch.compile`` (fuses its elementwise work; one-off compile time reporte
 interleaved between the contenders so that load changes on a shared machine affect all alike.
 Accuracy: relative L2 error vs the exact solution on a 101 x 101 grid after the same number of steps.
 
-Usage: ``DDE_BACKEND=pytorch python benchmarks/pinn_bench.py [--steps 2000] [--chunk 250] [--threads 2]``
+Usage: ``python benchmarks/pinn_bench.py [--case eikonal poisson ablation] [--steps 2000] [--chunk 250]
+[--threads 2] [--study fault ...]``
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import time
 
@@ -97,14 +110,181 @@ class SciMLPoisson:
             return self.net(torch.as_tensor(x)).numpy()
 
 
+# -- eikonal study at equal accuracy -------------------------------------------------------------------------
+
+def _eikonal_cfg() -> dict:
+    from sciml.config import load
+    from sciml.studies import get_step
+
+    return get_step("pinn.eikonal").slice(load())
+
+
+def eikonal_sciml(cfg: dict, seed: int, every: int) -> list[tuple[int, float, float]]:
+    """(step, training seconds, rel. L2 error) every ``every`` steps for the study's own training."""
+    from sciml.nn import Trainer
+    from sciml.pinn.eikonal import forward_problem, reference_traveltime
+
+    out, t_ref = reference_traveltime(cfg)
+    X, Z = out.mesh()
+    pts = torch.as_tensor(np.column_stack([X.ravel(), Z.ravel()]))
+    prob = forward_problem(cfg, device=torch.device("cpu"), seed=seed)
+    tc = prob["config"]
+    tc.val_every, tc.restore_best, tc.patience = every, False, None
+    curve, spent = [], [0.0]
+    t0 = time.perf_counter()
+
+    def validate(m):
+        t1 = time.perf_counter()
+        with torch.no_grad():
+            err = rel_l2(m(pts).numpy().reshape(X.shape), t_ref)
+        step = len(trainer.history)
+        curve.append((step, t1 - t0 - spent[0], err))
+        spent[0] += time.perf_counter() - t1
+        return err
+
+    trainer = Trainer(prob["model"], prob["loss_fn"], tc, device=torch.device("cpu"), validate=validate,
+                      samplers=prob["samplers"])
+    trainer.fit()
+    return curve
+
+
+def eikonal_deepxde(cfg: dict, seed: int, every: int) -> list[tuple[int, float, float]]:
+    """The same problem in DeepXDE: (step, training seconds, rel. L2 error) every ``every`` steps."""
+    import deepxde as dde
+
+    from sciml.pinn.eikonal import reference_traveltime, velocity
+
+    dde.config.set_default_float("float64")
+    dde.config.set_random_seed(seed)
+    (x0, x1), (z0, z1) = cfg["xlim"], cfg["zlim"]
+    xs, zs = cfg["source"]
+    mcfg, tr = cfg["model"], cfg["train"]
+    v_mean = float(np.mean(velocity(np.array([x0, x1]), np.array([z0, z1]), mcfg)))
+    tau_scale = 1.0 / (v_mean * np.log(2.0))
+    lo = torch.tensor([x0, z0], dtype=torch.float64)
+    hi = torch.tensor([x1, z1], dtype=torch.float64)
+
+    def pde(x, y):
+        g = dde.grad.jacobian(y, x)
+        v = velocity(x[:, 0:1], x[:, 1:2], mcfg)
+        return v * torch.sqrt((g**2).sum(1, keepdim=True)) - 1.0
+
+    geom = dde.geometry.Rectangle([x0, z0], [x1, z1])
+    data = dde.data.PDE(geom, pde, [], num_domain=int(cfg["n_collocation"]), num_boundary=0,
+                        train_distribution="pseudo")
+    net = dde.nn.FNN([2, *cfg["network"]["hidden"], 1], "tanh", "Glorot normal")
+    net.apply_feature_transform(lambda x: 2.0 * (x - lo) / (hi - lo) - 1.0)
+    src = torch.tensor([[xs, zs]], dtype=torch.float64)
+    net.apply_output_transform(lambda x, y: torch.linalg.vector_norm(x - src, dim=1, keepdim=True)
+                               * tau_scale * torch.nn.functional.softplus(y))
+    model = dde.Model(data, net)
+    out, t_ref = reference_traveltime(cfg)
+    X, Z = out.mesh()
+    pts = np.column_stack([X.ravel(), Z.ravel()])
+    curve, spent, step = [], [0.0], [0]
+    t0 = time.perf_counter()
+
+    class Probe(dde.callbacks.Callback):
+        def __init__(self, per_epoch: int):
+            super().__init__()
+            self.per_epoch = per_epoch
+
+        def on_epoch_end(self):
+            step[0] += self.per_epoch
+            if step[0] % every:
+                return
+            t1 = time.perf_counter()
+            err = rel_l2(model.predict(pts).reshape(X.shape), t_ref)
+            curve.append((step[0], t1 - t0 - spent[0], err))
+            spent[0] += time.perf_counter() - t1
+
+    gamma = float(tr["lr_decay"]) ** (1.0 / 1000.0)
+    model.compile("adam", lr=float(tr["lr"]), decay=("exponential", gamma))
+    model.train(iterations=int(tr["adam_steps"]), display_every=10**9, verbose=0, callbacks=[Probe(1)])
+    if int(tr["lbfgs_steps"]):
+        dde.optimizers.config.set_LBFGS_options(maxcor=int(tr["lbfgs_history"]), ftol=1e-15, gtol=1e-12,
+                                                maxiter=int(tr["lbfgs_steps"]), maxls=25)
+        dde.optimizers.config.LBFGS_options["iter_per_step"] = every   # callbacks every `every` iterations
+        dde.optimizers.config.LBFGS_options["fun_per_step"] = every * 26
+        model.compile("L-BFGS")
+        model.train(display_every=10**9, verbose=0, callbacks=[Probe(every)])
+    return curve
+
+
+def _first(curve: list[tuple[int, float, float]], target: float) -> tuple[float, float]:
+    for step, t, e in curve:
+        if e <= target:
+            return step, t
+    return math.nan, math.nan
+
+
+def eikonal_equal_accuracy(args) -> None:
+    cfg = _eikonal_cfg()
+    runs = {"sciml": eikonal_sciml(cfg, args.seed, 50), "deepxde": eikonal_deepxde(cfg, args.seed, 50)}
+    final = {k: c[-1][2] for k, c in runs.items()}
+    print(f"eikonal study (default config), float64, {args.threads} threads, torch {torch.__version__}, cpu, "
+          f"load {os.getloadavg()[0]:.1f}")
+    print("final rel. L2 error: " + ", ".join(f"{k} {v:.2e} after {runs[k][-1][0]} steps ({runs[k][-1][1]:.1f} s)"
+                                               for k, v in final.items()))
+    targets = sorted({1e-2, 3e-3, 1e-3, max(final.values())}, reverse=True)
+    print(f"{'target':>9s} {'sciml steps':>12s} {'sciml s':>8s} {'deepxde steps':>14s} {'deepxde s':>10s} "
+          f"{'time ratio':>11s} {'step ratio':>11s}")
+    for tgt in targets:
+        (sa, ta), (sb, tb) = _first(runs["sciml"], tgt), _first(runs["deepxde"], tgt)
+        print(f"{tgt:9.2e} {sa:12.0f} {ta:8.1f} {sb:14.0f} {tb:10.1f} {tb / ta:11.2f} {sb / sa:11.2f}")
+
+
+# -- ablations on the studies ---------------------------------------------------------------------------------
+
+ABLATIONS = {  # study: [(label, overrides of the default section)]
+    "fault": [("default", {}), ("no tip enrichment", {"tip_enrichment": False}),
+              ("no tip sampling", {"n_tip": 0}),
+              ("robin box far field", {"far_field": "robin", "output_half_width_km": None, "output_bottom_km": None}),
+              ("RAD collocation", {"train": {"resample": "rad", "resample_every": 250}})],
+    "eikonal": [("default", {}), ("RAD collocation", {"train": {"resample": "rad", "resample_every": 250}})],
+    "fault_inversion": [("default", {}), ("grad-norm weights", {"train": {"adaptive_weights": "grad_norm",
+                                                                          "adaptive_terms": ["pde", "data"]}})],
+    "tomography": [("default", {}), ("grad-norm weights", {"train": {"adaptive_weights": "grad_norm"}})],
+}
+
+
+def ablation(args) -> None:
+    from sciml.config import load, merge
+    from sciml.pinn import eikonal, fault
+    from sciml.studies import get_step
+
+    runner = {"eikonal": eikonal.run_forward, "tomography": eikonal.run_tomography, "fault": fault.run_forward,
+              "fault_inversion": fault.run_slip_inversion}
+    config = load()
+    for study in args.study:
+        base = get_step(f"pinn.{study}").slice(config)
+        for label, over in ABLATIONS[study]:
+            t0 = time.perf_counter()
+            res = runner[study](merge(base, over), device=torch.device("cpu"), seed=int(config["seed"]))
+            keep = {k: v for k, v in res.metrics.items() if not k.startswith("threshold")}
+            print(f"{study:16s} {label:24s} {time.perf_counter() - t0:7.1f} s  "
+                  + "  ".join(f"{k} {v:.3g}" for k, v in keep.items()), flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--case", nargs="+", default=["eikonal", "poisson"], choices=["eikonal", "poisson", "ablation"])
+    ap.add_argument("--study", nargs="+", default=sorted(ABLATIONS), choices=sorted(ABLATIONS))
     ap.add_argument("--steps", type=int, default=2000)
     ap.add_argument("--chunk", type=int, default=250)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    if "eikonal" in args.case:
+        eikonal_equal_accuracy(args)
+    if "ablation" in args.case:
+        ablation(args)
+    if "poisson" in args.case:
+        poisson(args)
+
+
+def poisson(args) -> None:
     dde_model, data = make_deepxde(args.seed)
     x_bc = np.asarray(data.train_x_bc)
     x_pde = np.asarray(data.train_x_all)

@@ -13,7 +13,7 @@ import json
 import sys
 
 from sciml.errors import InputError
-from sciml.io.netcdf import describe, format_tree, lineage_tree, tree_has_problems, validate_file
+from sciml.io.netcdf import LineageError, describe, format_tree, lineage_tree, tree_has_problems, validate_file
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +38,11 @@ def main(argv: list[str] | None = None) -> int:
                    help="default: results/run/STEP/NAME.EXT")
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--log", default=None, help="also log to this file")
+    p = sub.add_parser("crate", help="write a Workflow Run RO-Crate (Provenance Run Crate) of results and lineage")
+    p.add_argument("targets", nargs="*", help="result files (default: every figure under results/)")
+    p.add_argument("--out", default="results/crate", help="crate folder (replaced)")
+    p.add_argument("--check", action="store_true", help="re-read the crate and verify checksums and lineage")
+    _config_args(p)
     p = sub.add_parser("config", help="print the completed configuration (defaults filled in) as YAML")
     _config_args(p)
     p.add_argument("--section", default=None, help="only this dotted key, e.g. okada.invert")
@@ -49,6 +54,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run(args)
         if args.command == "config":
             return _config(args)
+        if args.command == "crate":
+            return _crate(args)
     except InputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -67,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
                 for prob in problems:
                     print(f"  - {prob}")
                 status |= int(bool(problems))
-        except InputError as exc:
+        except (InputError, LineageError) as exc:
             print(f"error: {exc}", file=sys.stderr)
             status |= 2
     return status
@@ -122,9 +129,34 @@ def _run(args: argparse.Namespace) -> int:
         if port.name not in outputs:
             outputs[port.name] = default_output(step, port.name)
     written = run_step(step.name, cfg, seed=int(config["seed"]), device=config["device"], inputs=inputs,
-                       outputs=outputs, threads=args.threads, log_path=args.log)
+                       outputs=outputs, threads=args.threads, log_path=args.log, metadata=config["metadata"],
+                       plausible=config["plausible"])
     for name, path in written.items():
         print(f"{name}: {path}")
+    return 0
+
+
+def _crate(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from sciml.config import REPO
+    from sciml.io.crate import build_crate, check_crate
+
+    config = _load(args)
+    out = Path(args.out)
+    targets = args.targets or sorted(str(p) for p in Path("results").rglob("*.png")
+                                     if out.resolve() not in p.resolve().parents)
+    if not targets:
+        raise InputError("crate: no result files given and none found under results/ (run the workflow first)")
+    data_dir = Path(config["data_dir"])
+    data_dir = data_dir if data_dir.is_absolute() else REPO / data_dir
+    build_crate(targets, out, repo=REPO, data_dir=data_dir, metadata=config["metadata"])
+    print(f"wrote {out / 'ro-crate-metadata.json'} ({len(targets)} targets)")
+    if args.check:
+        problems = check_crate(out)
+        for prob in problems:
+            print(f"  - {prob}")
+        return int(bool(problems))
     return 0
 
 

@@ -13,6 +13,7 @@ from Snakemake; it only reads attributes of the object Snakemake hands to the sc
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 from typing import Any
 
@@ -42,6 +43,19 @@ def run_rule(smk: Any) -> None:
     code = [code] if isinstance(code, str) else list(code)
     outputs = _named(smk.output)
     log = smk.log[0] if len(getattr(smk, "log", [])) else None
-    run_step(params["step"], params["cfg"], seed=int(params["seed"]), device=params.get("device", "cpu"),
-             inputs=inputs, outputs=outputs, rule=getattr(smk, "rule", None), code=code, log_path=log,
-             threads=int(getattr(smk, "threads", 1) or 1))
+    try:
+        run_step(params["step"], params["cfg"], seed=int(params["seed"]), device=params.get("device", "cpu"),
+                 inputs=inputs, outputs=outputs, rule=getattr(smk, "rule", None), code=code, log_path=log,
+                 threads=int(getattr(smk, "threads", 1) or 1), metadata=params.get("metadata"),
+                 plausible=params.get("plausible"))
+    except Exception as exc:  # one concise line on the console; the traceback is in the rule's log file
+        if not getattr(exc, "sciml_reported", False):  # (run_step has reported what failed inside it)
+            from sciml.studies.run import error_line
+
+            print(f"error in rule {getattr(smk, 'rule', '?')}: {error_line(exc)}", file=sys.stderr)
+            if log:
+                import traceback
+
+                with open(log, "a") as fh:
+                    traceback.print_exception(exc, file=fh)
+        sys.exit(1)

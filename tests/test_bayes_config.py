@@ -28,8 +28,8 @@ def test_defaults_are_the_quick_configuration() -> None:
     """A few defaults (the former config.yaml values) and the paper overrides on top of them."""
     d = C.validate({}, "bayes")
     assert d["tomography"]["grid"]["n"] == 41 and d["tomography"]["hmc"]["adapt_metric"] is False
-    assert d["darcy"]["pcn"] == {"chains": 4, "warmup": 3000, "draws": 8000, "thin": 10, "beta": 0.1,
-                                 "target_accept": 0.25}
+    assert d["darcy"]["pcn"] == {"chains": 4, "warmup": 1000, "draws": 4000, "thin": 5, "beta": 0.1,
+                                 "target_accept": 0.5, "reference": "laplace", "reference_inflation": 1.5}
     paper = C.validate(copy.deepcopy(C.read_yaml(REPO / "config" / "paper.yaml")["bayes"]), "bayes")
     assert paper["darcy"]["grid"]["n"] == 32 and paper["darcy"]["prior"]["kernel"] == "matern52"
 

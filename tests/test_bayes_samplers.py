@@ -26,7 +26,7 @@ def _gaussian(d: int, seed: int = 0):
 def test_hmc_recovers_gaussian_mean_and_covariance() -> None:
     """Dense-metric HMC with adaptation reproduces the analytic mean and covariance of a correlated Gaussian."""
     mu, cov, _, logp = _gaussian(6)
-    res = hmc(logp, torch.zeros(4, 6, dtype=torch.float64), n_warmup=300, n_draws=400, n_leapfrog=8,
+    res = hmc(logp, torch.zeros(4, 6, dtype=torch.float64), n_warmup=300, n_draws=800, n_leapfrog=8,
               generator=torch.Generator().manual_seed(1))
     x = res.draws.reshape(-1, 6)
     sd = np.sqrt(np.diag(cov.numpy()))

@@ -129,3 +129,20 @@ def test_small_end_to_end_tomography_meets_loose_target(small_problem, method: s
     assert s.metrics["rel_err_mean"] < 0.25
     assert s.metrics["rel_err_std"] < 0.25
     assert s.metrics["coverage"] >= 0.8
+
+
+def test_weight_map_equals_the_closed_form_minimum_of_a_linear_problem(small_problem) -> None:
+    """For linear traveltimes and a linear-read-out network the negative log weight posterior is quadratic, so
+    its minimum is one exact Newton step from the prior mean, -H^-1 grad (H = Gauss-Newton Hessian, exact here):
+    the L-BFGS MAP used to place the HMC metric (``metric_at: map``) must agree with it."""
+    import torch
+
+    problem, _, _ = small_problem
+    net = methods.build_network(problem, {**defaults("bayes")["tomography"]["network"], "n_freq": 16}, 0)
+    for par in net.parameters():
+        par.requires_grad_(False)
+    th0 = torch.zeros(net.n_params, dtype=net.dtype, requires_grad=True)
+    (-methods.weight_log_posterior(net, problem)(th0[None])[0]).backward()
+    newton = -torch.linalg.solve(methods.weight_hessian(net, problem)(th0.detach()), th0.grad)
+    np.testing.assert_allclose(methods.weight_map(net, problem).numpy(), newton.numpy(),
+                               atol=1e-4 * float(newton.abs().max()))

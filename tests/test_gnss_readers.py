@@ -18,13 +18,15 @@ SOURCE = {"columns": None, "units": "mm/yr", "plate_rotation": None}
 NA_ITRF2014 = [0.024, -0.694, -0.063]  # North America in ITRF2014 (Altamimi et al. 2017), mas/yr
 
 
-@pytest.mark.parametrize("rel,fmt,n_min", [
-    ("gnss/pbo_nam08_feb2018.vel", "pbo", 5000), ("gnss/norcal_stationvels.txt", "norcal", 284),
-    ("gnss/unr_velo.txt", "unr", 7000), ("gnss/socal_cmm4.vel", "cmm4", 1187),
-    ("gnss/midas_igs14_california.vel", "midas", 1750), ("gnss/midas_igs14_japan_geonet.vel", "midas", 1232)])
-def test_shared_formats_parse(rel, fmt, n_min):
-    df, counts = read_velocities(shared_file(rel), fmt)
-    assert counts["rows"] >= n_min and counts["bad_rows_dropped"] == 0
+# n_bad: rows outside the plausible bounds (|v| > 1000 mm/yr): Greenland ice-sheet sites (SMM1-3, SUMM, GLS*)
+# moving 1.7-7.6 m/yr and UNR's 9999.999 "no estimate" markers; dropped and counted with bad_rows="drop"
+@pytest.mark.parametrize("rel,fmt,n_min,n_bad", [
+    ("gnss/pbo_nam08_feb2018.vel", "pbo", 5000, 7), ("gnss/norcal_stationvels.txt", "norcal", 284, 0),
+    ("gnss/unr_velo.txt", "unr", 7000, 13), ("gnss/socal_cmm4.vel", "cmm4", 1187, 0),
+    ("gnss/midas_igs14_california.vel", "midas", 1750, 0), ("gnss/midas_igs14_japan_geonet.vel", "midas", 1232, 0)])
+def test_shared_formats_parse(rel, fmt, n_min, n_bad):
+    df, counts = read_velocities(shared_file(rel), fmt, bad_rows="drop")
+    assert counts["rows"] >= n_min and counts["bad_rows_dropped"] == n_bad
     assert df["lon"].between(-180, 180).all() and df["lat"].between(-90, 90).all()
     assert (df["se"] > 0).all() and df["rho"].abs().le(1).all()
     assert 0.1 < np.median(np.abs(df[["ve", "vn"]].to_numpy())) < 60  # mm/yr, so m/yr files were scaled
@@ -32,17 +34,18 @@ def test_shared_formats_parse(rel, fmt, n_min):
 
 def test_pbo_first_row_values_and_identical_duplicates_counted():
     """1LSU row: lon 268.8197 -> -91.1803, dE -0.00033 m/yr -> -0.33 mm/yr; 4 identical rows collapse."""
-    df, counts = ingest([{**SOURCE, "path": shared_file("gnss/pbo_nam08_feb2018.vel"), "format": "pbo"}])
+    df, counts = ingest([{**SOURCE, "path": shared_file("gnss/pbo_nam08_feb2018.vel"), "format": "pbo"}],
+                        bad_rows="drop")  # the 7 Greenland ice-sheet rows (4 sites) are implausible as crust
     row = df[df["name"] == "1LSU"].iloc[0]
     assert row["lon"] == pytest.approx(268.8197383524 - 360.0)
     assert (row["ve"], row["vn"], row["se"], row["sn"]) == pytest.approx((-0.33, 0.67, 0.43, 0.17))
-    assert counts["identical_rows_merged"] == counts["rows"] - counts["stations"] > 2000
-    assert counts["stations"] == 2241
+    assert counts["identical_rows_merged"] == counts["rows"] - counts["bad_rows_dropped"] - counts["stations"] > 2000
+    assert counts["stations"] == 2241 - 4 and counts["bad_rows_dropped"] == 7
 
 
 def test_midas_plate_rotation_matches_pbo_nam08():
     """IGS14 MIDAS minus the ITRF2014 North-America rotation agrees with PBO NAM08 (median < 0.5 mm/yr)."""
-    pbo, _ = ingest([{**SOURCE, "path": shared_file("gnss/pbo_nam08_feb2018.vel"), "format": "pbo"}])
+    pbo, _ = ingest([{**SOURCE, "path": shared_file("gnss/pbo_nam08_feb2018.vel"), "format": "pbo"}], bad_rows="drop")
     mid, _ = ingest([{**SOURCE, "path": shared_file("gnss/midas_igs14_california.vel"), "format": "midas",
                       "plate_rotation": {"omega_mas_per_yr": NA_ITRF2014}}])
     m = pbo.merge(mid, on="name", suffixes=("_p", "_m"))

@@ -155,7 +155,8 @@ def test_synthetic_from_gnss_station_file(tmp_path):
 
     lon = np.array([-122.0, -121.9, -122.1, -122.05, -121.5])
     lat = np.array([38.0, 38.1, 37.9, 38.05, 39.5])
-    xr.Dataset({"lon": ("station", lon), "lat": ("station", lat)}).to_netcdf(tmp_path / "g.nc", engine="netcdf4")
+    xr.Dataset({"lon": ("station", lon, {"units": "degrees_east"}),  # the reader requires declared units
+                "lat": ("station", lat, {"units": "degrees_north"})}).to_netcdf(tmp_path / "g.nc", engine="netcdf4")
     ll = read_station_lonlat(tmp_path / "g.nc")
     cfg = defaults("okada")["synthetic"]
     cfg.update(fault={**cfg["fault"], **dict(east=0.0, north=0.0, depth=1000.0, strike=0.0, dip=80.0, length=10000.0,

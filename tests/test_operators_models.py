@@ -82,9 +82,10 @@ def test_darcy_dataset_is_reproducible_from_seed():
 
 def test_wave_dataset_is_reproducible_and_fallback_model_is_layered():
     cfg = {**OPS["wave"]["generator"], "n": 16, "dx": 40.0, "refine": 1, "t_snapshot": 0.3, "pml": 10, "f0": 5.0}
-    a = make_wave_dataset(cfg, 2, seed=1)
-    b = make_wave_dataset(cfg, 2, seed=1)
-    assert np.array_equal(a["pressure"].values, b["pressure"].values)
+    a = make_wave_dataset(cfg, OPS["wave"]["prior"], 3, seed=1)
+    b = make_wave_dataset(cfg, OPS["wave"]["prior"], 3, seed=1)
+    for name in ("pressure", "direct_wave", "velocity", "family", "water"):
+        assert np.array_equal(a[name].values, b[name].values), name
     assert np.abs(a["pressure"].values).max() > 0
     v = synthetic_layered_model(40, 80, 20.0, 20.0, seed=0)
     assert v.min() == 1500.0 and v.max() > 4000.0
@@ -98,9 +99,112 @@ def test_neuralop_loader_reads_published_file():
 
 
 def test_deeponet_forward_shapes_and_resolution_transfer():
-    net = DeepONet2d(8, width=16, depth=2, basis=8, dtype=torch.float64)
-    assert net(torch.zeros(3, 1, 8, 8, dtype=torch.float64)).shape == (3, 1, 8, 8)
-    assert net(torch.zeros(2, 1, 16, 16, dtype=torch.float64)).shape == (2, 1, 16, 16)
+    for kw in ({}, {"branch": "cnn"}, {"branch": "cnn", "trunk": "pod"}, {"trunk": "pod"}):
+        net = DeepONet2d(8, width=16, depth=2, basis=8, channels=4, dtype=torch.float64, **kw)
+        assert net(torch.zeros(3, 1, 8, 8, dtype=torch.float64)).shape == (3, 1, 8, 8), kw
+        assert net(torch.zeros(2, 1, 16, 16, dtype=torch.float64)).shape == (2, 1, 16, 16), kw
+    with pytest.raises(InputError, match="branch"):
+        DeepONet2d(8, branch="unet")
+
+
+def test_pod_trunk_is_the_svd_basis_of_the_training_outputs():
+    """POD trunk vs numpy's SVD: orthogonal modes scaled to unit-variance coefficients; the coefficients of
+    the training outputs reproduce them up to exactly the reported left-out variance fraction; on a finer
+    grid the mean and modes are the bilinear resampling of the sensor-grid ones."""
+    from sciml.operators.deeponet import pod_basis
+
+    rng = np.random.default_rng(0)
+    u = rng.normal(size=(40, 6, 6)) @ np.diag(np.linspace(2, 0.1, 6))
+    mean, modes, left_out = pod_basis(u, 5)
+    phi = modes.reshape(5, -1)
+    gram = phi @ phi.T * u.shape[0]
+    s = np.linalg.svd((u - u.mean(0)).reshape(40, -1), compute_uv=False)
+    assert np.allclose(gram, np.diag(s[:5] ** 2), atol=1e-9)
+    centred = (u - mean).reshape(40, -1)
+    coeff = centred @ phi.T / np.sum(phi**2, axis=1)
+    resid = centred - coeff @ phi
+    assert np.isclose(np.sum(resid**2) / np.sum(centred**2), left_out)
+    assert np.allclose(coeff.std(0), 1.0)  # unit-variance coefficients: the scale the branch net starts at
+    net = DeepONet2d(6, basis=5, trunk="pod", dtype=torch.float64)
+    net.set_pod(u)
+    with torch.no_grad():
+        for par in net.branch.parameters():  # zero coefficients: the output is the (resampled) mean field
+            par.zero_()
+        out = net(torch.zeros(1, 1, 12, 12, dtype=torch.float64))[0, 0]
+    fine = torch.nn.functional.interpolate(torch.tensor(mean)[None, None], size=(12, 12), mode="bilinear")
+    assert torch.allclose(out, fine[0, 0])
+
+
+def test_deeponet_pod_cnn_learns_small_darcy_set_to_stated_error():
+    """POD-DeepONet with a CNN branch, 400 Adam steps on 100 lognormal Darcy problems (16^2): test relative L2
+    < 16 % against the finite-volume solutions (a CI threshold for this small run, set near what it reaches:
+    0.130, training error 0.038 -- 100 samples overfit; the MLP-trunk DeepONet of the same budget reaches
+    0.218, measured 2026-12-02)."""
+    torch.set_num_threads(1)
+    train = make_darcy_dataset(SMALL_DARCY, 16, 100, seed=0, stream=0)
+    test = make_darcy_dataset(SMALL_DARCY, 16, 40, seed=0, stream=1)
+    cfg = {"dtype": "float32", "batch_size": 20,
+           "deeponet": {"width": 64, "depth": 2, "basis": 32, "activation": "gelu", "branch": "cnn", "trunk": "pod",
+                        "channels": 16},
+           "train": {"adam_steps": 400, "lr": 2e-3, "lr_schedule": "cosine", "warmup_steps": 20, "progress": False,
+                     "checkpoint_every": 10**6}}
+    ds, _ = run_model(cfg, "darcy", "deeponet", 100, train, {"test": test}, seed=0, device=torch.device("cpu"))
+    assert float(ds["metric_mean_rel_l2"]) < 0.16, float(ds["metric_mean_rel_l2"])
+
+
+def test_cosine_schedule_warms_up_and_anneals_to_the_final_fraction():
+    from sciml.nn.trainer import TrainConfig, Trainer
+
+    cfg = TrainConfig(adam_steps=110, lr=2.0, lr_schedule="cosine", warmup_steps=10, lr_final=0.01, progress=False)
+    tr = Trainer(torch.nn.Linear(1, 1), lambda m, s: {"a": m(torch.ones(1, 1)).sum()}, cfg, device="cpu")
+    assert np.isclose(tr._lr(0), 0.2) and np.isclose(tr._lr(9), 2.0) and np.isclose(tr._lr(10), 2.0)
+    assert np.isclose(tr._lr(60), 2.0 * (0.01 + 0.99 * 0.5)) and np.isclose(tr._lr(110), 0.02)
+    assert np.isclose(Trainer(torch.nn.Linear(1, 1), tr.loss_fn, TrainConfig(lr=1.0, lr_decay=0.5), device="cpu")
+                      ._lr(1000), 0.5)  # the exponential default is unchanged
+    with pytest.raises(InputError, match="lr_schedule"):
+        TrainConfig(lr_schedule="step")
+
+
+def test_velocity_prior_families_water_layer_and_reproducibility():
+    """Mixture prior: a water layer of the configured velocity on top where flagged, layered models piecewise
+    constant (few distinct values), every model inside [v_min, v_max], identical draws from the same seed."""
+    from sciml.operators.velocity import FAMILIES, sample_velocity_models
+
+    gen = OPS["wave"]["generator"]
+    prior = {**OPS["wave"]["prior"], "water": 0.5}
+    coords = np.arange(60) * 12.5
+    v, fam, water = sample_velocity_models(gen, prior, coords, 30, np.random.default_rng(3))
+    v2, fam2, _ = sample_velocity_models(gen, prior, coords, 30, np.random.default_rng(3))
+    assert np.array_equal(v, v2) and np.array_equal(fam, fam2)
+    assert set(fam) == {0, 1, 2} and 0 < water.sum() < 30
+    assert v.min() >= gen["v_min"] and v.max() <= gen["v_max"]
+    assert np.all(v[water, 0, :] == prior["water_velocity"])
+    layered = (fam == FAMILIES.index("layered")) & ~water
+    assert all(len(np.unique(m)) <= prior["interfaces"][1] + 1 for m in v[layered])
+    gp = (fam == FAMILIES.index("gp")) & ~water
+    assert all(len(np.unique(m)) > 1000 for m in v[gp])  # smooth GP fields, not layers
+
+
+def test_direct_wave_is_the_greens_function_and_matches_the_simulation_in_a_homogeneous_medium():
+    """The ray-theory input channel in a homogeneous medium: equal to the analytic 2-D Green's-function
+    snapshot (greens_pressure_2d) at every node to 5 % of its peak (the second-order fast-marching times are
+    ~0.7 ms off here), and within 10 % (relative L2) of the finite-difference snapshot it stands in for."""
+    from sciml.forward.acoustic import greens_pressure_2d
+    from sciml.operators.data import _source_index, direct_wave, simulate_snapshots, wave_grid
+
+    cfg = {**OPS["wave"]["generator"], "n": 24, "dx": 40.0, "refine": 2, "t_snapshot": 0.3, "f0": 8.0}
+    _, xf = wave_grid(cfg)
+    v = np.full((1, xf.size, xf.size), 2500.0)
+    p0 = direct_wave(v, cfg)[0]
+    xs, _ = wave_grid(cfg)
+    zs_, xs_ = (i * cfg["dx"] / cfg["refine"] for i in _source_index(cfg, xf.size))
+    r = np.hypot(*np.meshgrid(xs - zs_, xs - xs_, indexing="ij"))
+    ref = np.array([greens_pressure_2d(max(ri, 1.0), np.array([0.3]), 2500.0, 8.0)[0] for ri in r.ravel()])
+    ref = ref.reshape(r.shape)
+    far = r > 2 * cfg["dx"]
+    assert np.abs(p0 - ref)[far].max() < 0.05 * np.abs(ref).max()
+    sim = simulate_snapshots(v, cfg)[0]
+    assert np.linalg.norm((p0 - sim)[far]) / np.linalg.norm(sim[far]) < 0.10
 
 
 FNO_TARGET = 0.10  # stated CI target: mean test relative L2 on the small Darcy set below

@@ -18,14 +18,14 @@ def _small_config():
     """The default configuration, shrunk to a few seconds of CPU."""
     config = copy.deepcopy(defaults())
     d = config["operators"]["darcy"]
-    d.update(n=8, n_fine=16, n_train=12, n_test=4, n_test_fine=3)
+    d.update(n=8, n_fine=16, n_train=12, n_val=3, n_test=4, n_test_fine=3)
     d["pino"]["unlabeled"] = 5
     d["fno"].update(width=6, modes=3, layers=2, projection=8)
     d["train"].update(adam_steps=20, log_every=10)
     config["operators"]["batch_size"] = 4
     w = config["operators"]["wave"]
     w["generator"].update(n=16, dx=40.0, refine=1, t_snapshot=0.2, pml=10)
-    w.update(n_train=3, n_test=2)
+    w.update(n_train=3, n_val=2, n_test=2)
     w["marmousi"]["windows"] = 2
     return config
 
@@ -34,7 +34,7 @@ def test_darcy_steps_run_outside_snakemake(tmp_path):
     """darcy_data -> darcy_train (physics-informed FNO) -> darcy_figures: outputs, metrics, weights, lineage."""
     config = _small_config()
     seed = config["seed"]
-    data = {k: str(tmp_path / f"{k}.nc") for k in ("train", "test", "fine")}
+    data = {k: str(tmp_path / f"{k}.nc") for k in ("train", "val", "test", "fine")}
     run_step("operators.darcy_data", get_step("operators.darcy_data").slice(config), seed=seed, inputs={},
              outputs=data)
     train = read_dataset(data["train"])
@@ -48,7 +48,7 @@ def test_darcy_steps_run_outside_snakemake(tmp_path):
     run_step("operators.darcy_train", cfg, seed=seed, inputs=data, outputs=out)
     ds = read_dataset(out["nc"])
     m = metrics_of(ds)
-    for name in ("mean_rel_l2", "mean_rel_l2_fine", "train_rel_l2", "inference_time", "inference_time_fine",
+    for name in ("mean_rel_l2", "mean_rel_l2_fine", "train_rel_l2", "val_rel_l2", "inference_time", "inference_time_fine",
                  "train_time_s", "n_parameters"):
         assert name in m and np.isfinite(m[name][0]) and m[name][1] and m[name][2], name
     assert not any(k.startswith(("metric_", "diag_")) for k in ds.attrs)
@@ -65,7 +65,7 @@ def test_darcy_steps_run_outside_snakemake(tmp_path):
     assert prov["step"] == "operators.darcy_train" and out["pt"] in [a["path"] for a in prov["attachments"]]
 
     figs = {"nc": str(tmp_path / "summary.nc"), "prediction": str(tmp_path / "pred.png"),
-            "size": str(tmp_path / "size.png")}
+            "size": str(tmp_path / "size.png"), "curves": str(tmp_path / "curves.png")}
     run_step("operators.darcy_figures", {}, seed=seed, inputs={"runs": [out["nc"]], "test": data["test"],
                                                                "fine": data["fine"]}, outputs=figs)
     summary = read_dataset(figs["nc"])
@@ -80,14 +80,33 @@ def test_wave_data_step_and_data_slices(tmp_path):
     step falls back to the synthetic layered model without the Marmousi file."""
     config = _small_config()
     sl = get_step("operators.wave_data").slice(config)
-    assert set(sl) == {"generator", "n_train", "n_test", "marmousi"}
-    assert set(get_step("operators.darcy_data").slice(config)) == {"n", "n_fine", "n_train", "n_test",
+    assert set(sl) == {"generator", "prior", "n_train", "n_val", "n_test", "marmousi"}
+    assert set(get_step("operators.darcy_data").slice(config)) == {"n", "n_fine", "n_train", "n_val", "n_test",
                                                                    "n_test_fine", "generator"}
-    out = {k: str(tmp_path / f"{k}.nc") for k in ("train", "test", "marmousi")}
+    out = {k: str(tmp_path / f"{k}.nc") for k in ("train", "val", "test", "marmousi")}
+    sl["marmousi"]["file"] = None  # the explicit no-file choice (the workflow sets it under synthetic_fallback)
     run_step("operators.wave_data", sl, seed=1, inputs={}, outputs=out)
     mar = read_dataset(out["marmousi"])
     assert mar["pressure"].shape == (2, 16, 16) and mar.attrs["velocity_source"] == "synthetic layered model"
-    assert read_dataset(out["train"])["velocity"].shape == (3, 16, 16)
+    train = read_dataset(out["train"])
+    assert train["velocity"].shape == train["direct_wave"].shape == (3, 16, 16) and train["family"].shape == (3,)
+
+    w = config["operators"]["wave"]  # both surrogates train and tabulate (a few steps of a tiny FNO)
+    w["train"].update(adam_steps=6, val_every=3, log_every=3)
+    w["fno"].update(width=4, modes=3, layers=1, projection=4)
+    runs = []
+    for model in ("fno", "fno_ray"):
+        res = {"nc": str(tmp_path / f"{model}.nc"), "pt": str(tmp_path / f"{model}.pt")}
+        run_step("operators.wave_train", get_step("operators.wave_train").slice(config, {"model": model, "n": "3"}),
+                 seed=1, inputs=out, outputs=res)
+        ds = read_dataset(res["nc"])
+        assert ds.attrs["inputs"] == ("velocity direct_wave" if model == "fno_ray" else "velocity")
+        assert "metric_mean_rel_l2_marmousi" in ds and np.isfinite(ds["val_metric"].values).any()
+        runs.append(res["nc"])
+    figs = {k: str(tmp_path / f"w_{k}.{'nc' if k == 'nc' else 'png'}") for k in ("nc", "prediction", "size", "curves")}
+    run_step("operators.wave_figures", {}, seed=1, inputs={"runs": runs, "test": out["test"],
+                                                           "marmousi": out["marmousi"]}, outputs=figs)
+    assert list(read_dataset(figs["nc"])["model"].values) == ["fno", "fno_ray"]
 
 
 def test_training_slices_need_their_wildcards_and_pick_the_model():
@@ -101,6 +120,9 @@ def test_training_slices_need_their_wildcards_and_pick_the_model():
     assert dcfg["train"]["adam_steps"] == config["operators"]["darcy"]["steps"]["deeponet"] and "fno" not in dcfg
     ncfg = get_step("operators.neuralop_train").slice(config, {"impl": "sciml", "n": "7"})
     assert ncfg["implementation"] == "sciml" and ncfg["n_train"] == 7
-    assert get_step("operators.wave_train").slice(config, {"n": "3"})["fno"] == config["operators"]["wave"]["fno"]
+    wcfg = get_step("operators.wave_train").slice(config, {"model": "fno_ray", "n": "3"})
+    assert wcfg["fno"] == config["operators"]["wave"]["fno"] and wcfg["model"] == "fno_ray"
+    with pytest.raises(InputError, match="wildcard model"):
+        get_step("operators.wave_train").slice(config, {"model": "pino", "n": "3"})
     assert all(get_step(f"operators.{s}").device for s in ("darcy_train", "neuralop_train", "wave_train"))
     assert not any(get_step(f"operators.{s}").device for s in ("darcy_data", "wave_data", "darcy_figures"))

@@ -5,13 +5,12 @@
 at the ``n^2`` cell centres (point ``k = i n + j`` at ``x = (j + 1/2)/n, y = (i + 1/2)/n``; all dimensionless);
 data are noisy ``u`` at sensor cells. :class:`DarcySolve` makes the solve a torch function: the gradient uses the
 adjoint ``lambda = A^-1 g`` (``A`` is symmetric) and ``dL/dm = -d/dm [lambda^T A(m) u]`` with ``lambda, u`` fixed,
-which only differentiates the face transmissibilities. The reference posterior is sampled by preconditioned
-Crank-Nicolson MCMC (Cotter et al. 2013), whose proposal keeps the GP prior invariant.
+which only differentiates the face transmissibilities. The reference posterior is sampled by (generalised)
+preconditioned Crank-Nicolson MCMC, :func:`sciml.bayes.pcn.run_pcn`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -23,7 +22,6 @@ from sciml.bayes.fields import FieldSpec, prior_attrs, prior_from_attrs, prior_f
 from sciml.bayes.problem import InverseProblem
 from sciml.errors import InputError, bad_value
 from sciml.forward.darcy import cell_centres, darcy_matrix
-from sciml.inference.diagnostics import ess, split_rhat
 
 
 def grid_points(n: int) -> np.ndarray:
@@ -189,47 +187,3 @@ def problem_from_dataset(ds: xr.Dataset, source: str = "data.nc"
                      {"y": (c, "1", "y"), "x": (c, "1", "x")})
     truth = ds["true_log_permeability"].values.ravel() if "true_log_permeability" in ds else None
     return problem, spec, truth
-
-
-def run_pcn(problem: InverseProblem, cfg: Mapping, seed: int) -> tuple[np.ndarray, dict]:
-    """pCN MCMC: ``m' = mu + sqrt(1 - beta^2) (m - mu) + beta xi``, ``xi ~ N(0, K)``, accepted with
-    ``min(1, exp(Phi(m) - Phi(m')))`` (``Phi`` = data misfit). ``beta`` is adapted during warm-up towards
-    ``target_accept``; chains start from prior draws. Returns thinned draws ``(chains * draws, m)`` and R-hat/ESS."""
-    chains, warmup = int(cfg["chains"]), int(cfg["warmup"])
-    draws, thin = int(cfg["draws"]), int(cfg["thin"])
-    beta, target = float(cfg["beta"]), float(cfg["target_accept"])
-    for field, value in (("chains", chains), ("warmup", warmup), ("draws", draws), ("thin", thin)):
-        if value < 1:
-            raise bad_value("bayes.darcy.pcn", field, value, "must be >= 1")
-    if not 0 < beta < 1:
-        raise bad_value("bayes.darcy.pcn", "beta", beta, "must lie in (0, 1)")
-    rng = np.random.default_rng(seed)
-    chol, _ = problem.prior.cholesky(problem.x)
-    mu = problem.prior.mean
-
-    def misfit(m: np.ndarray) -> np.ndarray:
-        with torch.no_grad():
-            return -problem.log_likelihood(torch.as_tensor(m)).numpy()
-
-    m = mu + (chol @ rng.standard_normal((chol.shape[0], chains))).T
-    phi = misfit(m)
-    out, acc_sum, n_acc = [], 0.0, 0
-    for it in range(warmup + draws * thin):
-        prop = mu + math.sqrt(1 - beta ** 2) * (m - mu) + beta * (chol @ rng.standard_normal((chol.shape[0], chains))).T
-        phi_p = misfit(prop)
-        a = np.exp(np.minimum(0.0, phi - phi_p))
-        ok = rng.uniform(size=chains) < a
-        m[ok], phi[ok] = prop[ok], phi_p[ok]
-        if it < warmup:
-            beta = float(np.clip(math.exp(math.log(beta) + (a.mean() - target) / math.sqrt(it + 1.0)), 1e-4, 0.999))
-        else:
-            acc_sum += a.mean()
-            n_acc += 1
-            if (it - warmup) % thin == thin - 1:
-                out.append(m.copy())
-    arr = np.stack(out, 1)  # (chains, draws, m)
-    e, r = ess(arr), split_rhat(arr)
-    info = {"accept_rate": float(acc_sum / max(n_acc, 1)), "beta": beta, "n_chains": chains, "n_draws": draws,
-            "thin": thin, "n_solves": chains * (warmup + draws * thin + 1), "ess_min": float(np.nanmin(e)),
-            "ess_median": float(np.nanmedian(e)), "rhat_max": float(np.nanmax(r))}
-    return arr.reshape(chains * draws, -1), info

@@ -87,9 +87,10 @@ def posterior_1d_figure(posteriors: Mapping[str, xr.Dataset], reference: str, na
 
 
 def posterior_2d_figure(posteriors: Mapping[str, xr.Dataset], name: str):
-    """Rows: methods; columns: truth, posterior mean, posterior std, error of the mean (2-D fields)."""
+    """Rows: methods (the reference first); columns: truth, posterior mean, posterior std, error of the mean
+    (2-D fields), and the marginal at the cell of smallest reference std (most informed by the data) against the reference's (histograms)."""
     methods = list(posteriors)
-    fig, axes = new_figure(len(methods), 4, width=2.3, height=2.1)
+    fig, axes = new_figure(len(methods), 5, width=2.3, height=2.1)
     first = posteriors[methods[0]]
     units = first[f"{name}_mean"].attrs["units"]
     truth = first[f"true_{name}"].values if f"true_{name}" in first else None
@@ -99,6 +100,9 @@ def posterior_2d_figure(posteriors: Mapping[str, xr.Dataset], name: str):
     kw_s = sequential_cmap(np.concatenate([np.ravel(v) for v in stds]), cmap="magma")
     kw_e = signed_cmap(np.concatenate([np.ravel(v - truth) for v in means]) if truth is not None else [1.0])
     ext = (0, 1, 0, 1)
+    cell = int(np.argmin(stds[0]))  # flat index of the cell of smallest reference std (most informed by data)
+    ny, nx = stds[0].shape
+    yc, xc = (cell // nx + 0.5) / ny, (cell % nx + 0.5) / nx
     for i, m in enumerate(methods):
         ax = axes[i]
         if truth is not None:
@@ -107,10 +111,19 @@ def posterior_2d_figure(posteriors: Mapping[str, xr.Dataset], name: str):
         im1 = ax[1].imshow(means[i], origin="lower", extent=ext, **kw_m)
         im2 = ax[2].imshow(stds[i], origin="lower", extent=ext, **kw_s)
         ax[0].set_ylabel(f"{LABELS[m]}\ny (1)")
-        for j, t in enumerate(("truth", "posterior mean", "posterior std", "mean - truth")):
+        ref_draws = posteriors[methods[0]][f"{name}_samples"].values.reshape(-1, stds[0].size)[:, cell]
+        draws = posteriors[m][f"{name}_samples"].values.reshape(-1, stds[0].size)[:, cell]
+        bins = np.linspace(*np.percentile(np.concatenate([ref_draws, draws]), [0.5, 99.5]), 31)
+        ax[4].hist(ref_draws, bins=bins, density=True, color="0.7", label=LABELS.get(methods[0], methods[0]))
+        ax[4].hist(draws, bins=bins, density=True, histtype="step", color=COLORS.get(m, "k"), label=LABELS[m])
+        ax[4].set_xlabel(f"at ({xc:.2f}, {yc:.2f}) ({units})")
+        ax[4].set_ylabel("density")
+        for j, t in enumerate(("truth", "posterior mean", "posterior std", "mean - truth",
+                               "marginal")):
             if i == 0:
                 ax[j].set_title(t)
-            ax[j].set_xlabel("x (1)")
+            if j < 4:
+                ax[j].set_xlabel("x (1)")
     colorbar(fig, im1, axes[:, 1].tolist(), f"{name} ({units})")
     colorbar(fig, im2, axes[:, 2].tolist(), f"std ({units})")
     if truth is not None:

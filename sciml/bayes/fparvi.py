@@ -11,12 +11,14 @@ damped least squares, ``dtheta_i = J_i^T (J_i J_i^T + lambda_i I)^-1 df_i`` with
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from sciml.errors import bad_value
+from sciml.progress import track
 from sciml.bayes.problem import InverseProblem
 from sciml.bayes.rff import RFFNetwork
 from sciml.bayes.svgd import stein_direction
@@ -50,7 +52,12 @@ def fparvi(net: RFFNetwork, problem: InverseProblem, init: torch.Tensor, *, step
     hist = []
     m = problem.n_points
     eye = torch.eye(m, dtype=dt)
-    for it in range(int(steps)):
+    pull = None  # (P, m) pull-back J^T (J J^T + lambda I)^-1 when the Jacobian does not depend on the weights
+    if not net.hidden:
+        jac = net.jacobian(theta[:1], x)[0]
+        jjt = jac @ jac.T
+        pull = torch.linalg.solve(jjt + damping * jjt.diagonal().mean() * eye, jac).T  # J J^T is symmetric
+    for it in track(range(int(steps)), "fParVI", log=logging.getLogger(__name__)):
         with torch.no_grad():
             f = net(theta, x)
         fg = f.clone().requires_grad_(True)
@@ -67,6 +74,9 @@ def fparvi(net: RFFNetwork, problem: InverseProblem, init: torch.Tensor, *, step
         score_y = torch.linalg.solve_triangular(chol, score.T, upper=False).T
         phi = stein_direction(y, score_y, kernel)
         df = step_size * torch.linalg.solve_triangular(chol.T, phi.T, upper=True).T  # (n, m)
+        if pull is not None:  # linear read-out: one Jacobian for all particles, one pull-back matrix
+            theta = theta + df @ pull.T
+            continue
         jac = net.jacobian(theta, x)  # (n, m, P)
         jjt = jac @ jac.transpose(1, 2)
         lam = damping * jjt.diagonal(dim1=1, dim2=2).mean(1)

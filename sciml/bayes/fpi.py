@@ -11,6 +11,7 @@ distance of two independent draw sets of the same size (the Monte Carlo floor).
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import numpy as np
 import torch
 
 from sciml.errors import InputError, bad_value
+from sciml.progress import track
 from sciml.gp import GaussianProcess
 from sciml.bayes.rff import RFFNetwork
 
@@ -114,7 +116,7 @@ def tune_prior(net: RFFNetwork, gp: GaussianProcess, lower: Sequence[float], upp
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=max(1, int(steps)))
     hist = []
-    for _ in range(int(steps)):
+    for _ in track(range(int(steps)), "FPI prior", log=logging.getLogger(__name__)):
         x = _uniform_points(lo, hi, n_points, rng)
         g = torch.as_tensor(gp.sample(x, n_samples, rng), dtype=net.dtype)
         f = net(net.sample_prior(n_samples, gen), torch.as_tensor(x, dtype=net.dtype))

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Mapping
 
 import numpy as np
+import scipy.optimize
 import torch
 
 from sciml.bayes.fparvi import fparvi
@@ -23,7 +24,7 @@ from sciml.errors import InputError
 from sciml.inference.diagnostics import ess, split_rhat
 from sciml.inference.hmc import hmc
 
-# Diagnostics the drivers (and sciml.bayes.darcy.run_pcn) report: name -> (units, long name); "field" stands
+# Diagnostics the drivers (and sciml.bayes.pcn.run_pcn) report: name -> (units, long name); "field" stands
 # for the unit of the unknown field. The study steps store each as a 0-d variable metric_<name>.
 DIAGNOSTICS = {
     "accept_rate": ("1", "mean acceptance probability after warm-up"),
@@ -39,6 +40,10 @@ DIAGNOSTICS = {
     "beta": ("1", "adapted pCN step parameter beta"),
     "thin": ("1", "thinning interval of the pCN chains"),
     "n_solves": ("1", "forward (Darcy) solves of the pCN chains"),
+    "ess_sq_min": ("1", "smallest effective sample size of the squared deviations (the std estimate)"),
+    "mcse_rel_err_mean": ("1", "Monte Carlo standard error of the reference mean, in rel_err_mean units"),
+    "map_iterations": ("1", "L-BFGS iterations to the MAP point of the pCN Laplace reference"),
+    "mcse_rel_err_std": ("1", "Monte Carlo standard error of the reference std, in rel_err_std units"),
     "n_particles": ("1", "number of particles"),
     "n_steps": ("1", "particle update steps"),
     "final_log_post": ("1", "mean log posterior density of the particles at the last step (up to a constant)"),
@@ -103,9 +108,26 @@ def weight_hessian(net: RFFNetwork, problem: InverseProblem) -> Callable[[torch.
     return hess
 
 
-def _laplace_factor(net: RFFNetwork, problem: InverseProblem) -> torch.Tensor:
-    """Cholesky factor of the inverse Gauss-Newton Hessian at the prior mean (initial HMC metric)."""
-    hmat = weight_hessian(net, problem)(torch.zeros(net.n_params, dtype=net.dtype))
+def weight_map(net: RFFNetwork, problem: InverseProblem) -> torch.Tensor:
+    """MAP weights ``(P,)``: L-BFGS (scipy) on the negative log posterior from the prior mean."""
+    logp = weight_log_posterior(net, problem)
+
+    def objective(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        th = torch.as_tensor(theta, dtype=net.dtype).requires_grad_(True)
+        val = -logp(th[None])[0]
+        val.backward()
+        return float(val.detach()), th.grad.numpy().copy()
+
+    res = scipy.optimize.minimize(objective, np.zeros(net.n_params), jac=True, method="L-BFGS-B",
+                                  options={"maxiter": 5000, "ftol": 1e-15, "gtol": 1e-10})
+    return torch.as_tensor(res.x, dtype=net.dtype)
+
+
+def _laplace_factor(net: RFFNetwork, problem: InverseProblem, at: str = "prior_mean") -> torch.Tensor:
+    """Cholesky factor of the inverse Gauss-Newton Hessian at the prior mean or the MAP weights (``at``; the
+    initial HMC metric)."""
+    theta = weight_map(net, problem) if at == "map" else torch.zeros(net.n_params, dtype=net.dtype)
+    hmat = weight_hessian(net, problem)(theta)
     cov = torch.cholesky_inverse(torch.linalg.cholesky(0.5 * (hmat + hmat.T)))
     return torch.linalg.cholesky(0.5 * (cov + cov.T))
 
@@ -124,7 +146,7 @@ def run_hmc(net: RFFNetwork, problem: InverseProblem, cfg: Mapping, seed: int) -
     t0 = time.perf_counter()
     res = hmc(weight_log_posterior(net, problem), init, n_warmup=int(cfg["warmup"]), n_draws=int(cfg["draws"]),
               n_leapfrog=int(cfg["leapfrog"]), target_accept=float(cfg["target_accept"]), metric=cfg["metric"],
-              init_scale=_laplace_factor(net, problem), adapt_metric=bool(cfg["adapt_metric"]), generator=gen)
+              init_scale=_laplace_factor(net, problem, cfg["metric_at"]), adapt_metric=bool(cfg["adapt_metric"]), generator=gen)
     wall = time.perf_counter() - t0
     c, n, p = res.draws.shape
     f = _functions(net, problem, res.draws.reshape(c * n, p)).reshape(c, n, -1)

@@ -15,6 +15,7 @@ refreshed every ``precond_every`` steps at the particle mean ``c``.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ import numpy as np
 import torch
 
 from sciml.errors import bad_value
+from sciml.progress import track
 
 KERNELS = ("rbf", "linear", "rbf+linear")
 
@@ -85,7 +87,7 @@ def svgd(log_prob: Callable[[torch.Tensor], torch.Tensor], init: torch.Tensor, *
     n, p = theta.shape
     eye = torch.eye(p, dtype=theta.dtype)
     hist = []
-    for it in range(int(steps)):
+    for it in track(range(int(steps)), "SVGD", log=logging.getLogger(__name__)):
         if it % max(1, precond_every) == 0:
             if it > 0:
                 theta = centre + torch.linalg.solve_triangular(chol.T, y.T, upper=True).T

@@ -13,9 +13,13 @@ Picks files: CSV with a header, or NetCDF with variables along one dimension; re
 from __future__ import annotations
 
 import csv
+import dataclasses
+import io
+import logging
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import scipy.linalg as sla
@@ -25,8 +29,15 @@ from sciml.bayes.fields import FieldSpec, prior_attrs, prior_from_attrs, prior_f
 from sciml.bayes.problem import InverseProblem
 from sciml.errors import InputError, bad_value
 from sciml.gp import GaussianProcess
+from sciml.io.text import finite_float, read_text
+from sciml.units import check_plausible
 
+if TYPE_CHECKING:
+    import xarray as xr
+
+log = logging.getLogger(__name__)
 PICK_FIELDS = ("source_x", "receiver_x", "traveltime", "sigma")
+PICK_UNITS = {"source_x": "km", "receiver_x": "km", "traveltime": "s", "sigma": "s"}  # what the model works in
 # ak135 crust and uppermost mantle (Kennett, Engdahl & Buland 1995), depth km, Vp and Vs km/s: used when the
 # model file is not available.
 AK135_CRUST = np.array([
@@ -45,6 +56,7 @@ class Picks:
     true_x: np.ndarray | None = None
     true_slowness: np.ndarray | None = None
     model_source: str = ""
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)  # rows read, identical rows merged, used
 
 
 def read_velocity_model(path: str | Path, wave: str = "P") -> tuple[np.ndarray, np.ndarray]:
@@ -52,22 +64,36 @@ def read_velocity_model(path: str | Path, wave: str = "P") -> tuple[np.ndarray, 
     col = {"P": 1, "S": 2}.get(wave)
     if col is None:
         raise bad_value(str(path), "wave", wave, "expected 'P' or 'S'")
-    try:
-        table = np.loadtxt(path, skiprows=2, usecols=(0, 1, 2), ndmin=2)
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read a .tvel velocity model ({exc})") from None
+    names = ("depth_km", "vp_km_s", "vs_km_s")
+    rows, lines = [], []
+    for i, line in enumerate(read_text(path, ".tvel velocity model").splitlines()[2:], start=3):
+        tok = line.split()
+        if not tok:
+            continue
+        if len(tok) < 3:
+            raise bad_value(f"{path}: line {i}", "row", line.strip(), "expected 'depth_km vp_km_s vs_km_s [rho]'")
+        rows.append([finite_float(path, i, name, text) for name, text in zip(names, tok[:3])])
+        lines.append(f"{path}:{i}")
+    if not rows:
+        raise bad_value(str(path), "rows", 0, "no velocity rows after the 2 header lines")
+    table = np.asarray(rows)
     depth, vel = table[:, 0], table[:, col]
-    if np.any(np.diff(depth) < 0) or np.any(vel <= 0):
-        raise InputError(f"{path}: field 'depth' must be non-decreasing and velocities > 0")
+    back = np.nonzero(np.diff(depth) < 0)[0]
+    if back.size:
+        raise bad_value(lines[back[0] + 1], "depth_km", float(depth[back[0] + 1]), "depths must be non-decreasing")
+    check_plausible(vel, "seismic_velocity", where=str(path), field=names[col], labels=lines)  # m/s -> stops
     return depth, vel
 
 
 def layered_model(path: str | Path | None, wave: str = "P") -> tuple[np.ndarray, np.ndarray, str]:
-    """Velocity nodes from ``path``; the built-in ak135 crust when the file is absent (with a warning)."""
-    if path is not None and Path(path).is_file():
+    """Velocity nodes from ``path``; the built-in ak135 crust when ``path`` is None (an explicit choice: a
+    named file that is absent is an error)."""
+    if path is not None:
+        if not Path(path).is_file():
+            raise InputError(f"{path}: velocity model file not found (give no model for the built-in ak135 crust)")
         depth, vel = read_velocity_model(path, wave)
         return depth, vel, str(path)
-    warnings.warn(f"velocity model {path} not found: using the built-in ak135 crust", stacklevel=2)
+    warnings.warn("no velocity model given: using the built-in ak135 crust", stacklevel=2)
     return AK135_CRUST[:, 0], AK135_CRUST[:, 1 if wave == "P" else 2], "built-in ak135 crust (Kennett et al. 1995)"
 
 
@@ -126,13 +152,10 @@ def synthetic_picks(model_path: str | Path | None, *, length_km: float, n_receiv
 def _read_table(path: Path) -> dict[str, np.ndarray]:
     if path.suffix.lower() in (".nc", ".nc4", ".netcdf"):
         from sciml.io.netcdf import read_dataset
-        ds = read_dataset(path, required=PICK_FIELDS)
+        # converted from each variable's units attribute (e.g. traveltime in ms) or a named error
+        ds = read_dataset(path, required=PICK_FIELDS, units=PICK_UNITS)
         return {k: np.asarray(ds[k].values, dtype=np.float64).ravel() for k in PICK_FIELDS}
-    try:
-        with open(path, newline="") as fh:
-            rows = list(csv.DictReader(fh))
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read picks ({exc})") from None
+    rows = list(csv.DictReader(io.StringIO(read_text(path, "picks CSV"), newline="")))
     if not rows:
         raise InputError(f"{path}: no picks (empty CSV)")
     missing = [k for k in PICK_FIELDS if k not in rows[0]]
@@ -167,7 +190,26 @@ def read_picks(path: str | Path, length_km: float) -> Picks:
         bad = np.nonzero(~np.isfinite(v) | ~ok(np.nan_to_num(v, nan=-np.inf)))[0]
         if bad.size:
             raise bad_value(f"{path}: row {bad[0] + 1}", field, v[bad[0]], why)
-    return Picks(t["source_x"], t["receiver_x"], t["traveltime"], t["sigma"], model_source=str(path))
+    rows = [f"{path}: row {i + 1}" for i in range(len(t["traveltime"]))]
+    check_plausible(t["traveltime"], "traveltime", where=str(path), field="traveltime", labels=rows)
+    check_plausible(t["sigma"], "traveltime_sigma", where=str(path), field="sigma", labels=rows)
+    # duplicates, as in every reader: an identical repeated row is merged (counted), a conflicting one an error
+    keep, first = [], {}
+    for i, key in enumerate(zip(t["source_x"], t["receiver_x"])):
+        if key not in first:
+            first[key] = i
+            keep.append(i)
+            continue
+        j = first[key]
+        if t["traveltime"][i] != t["traveltime"][j] or t["sigma"][i] != t["sigma"][j]:
+            raise bad_value(rows[i], "receiver_x", float(key[1]), f"picked again with a different traveltime or "
+                            f"sigma (first at row {j + 1}): average repeated picks into one row")
+    counts = {"rows": len(rows), "identical_rows_merged": len(rows) - len(keep), "used": len(keep)}
+    if counts["identical_rows_merged"]:
+        log.warning("%s: %d identical repeated pick row(s) merged", path, counts["identical_rows_merged"])
+    k = np.asarray(keep)
+    return Picks(t["source_x"][k], t["receiver_x"][k], t["traveltime"][k], t["sigma"][k], model_source=str(path),
+                 counts=counts)
 
 
 def grid(length_km: float, n: int) -> np.ndarray:
@@ -238,7 +280,7 @@ def picks_dataset(picks: Picks, prior: GaussianProcess, length_km: float) -> "xr
         ds["model_x"] = ("model_node", picks.true_x, {**km, "long_name": "model node position"})
     ds.attrs.update(prior_attrs(prior))
     ds.attrs.update({"domain_length_km": float(length_km), "synthetic": int(picks.true_slowness is not None),
-                     "data_source": picks.model_source})
+                     "data_source": picks.model_source, **{f"count_{k}": v for k, v in picks.counts.items()}})
     return ds
 
 

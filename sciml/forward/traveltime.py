@@ -62,6 +62,15 @@ def _thicknesses(tops: np.ndarray, z_from: float, z_to: float) -> np.ndarray:
 def traveltime(tops: np.ndarray, velocities: np.ndarray, source_depth: float, offsets: np.ndarray,
                receiver_depth: float = 0.0) -> np.ndarray:
     """First-arrival traveltimes (s) at horizontal ``offsets`` (km) for one source depth (km)."""
+    return traveltime_lengths(tops, velocities, source_depth, offsets, receiver_depth)[0]
+
+
+def traveltime_lengths(tops: np.ndarray, velocities: np.ndarray, source_depth: float, offsets: np.ndarray,
+                       receiver_depth: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """First-arrival traveltimes (s) and the ray length in every layer (km), ``(n,)`` and ``(n, n_layers)``.
+
+    The lengths are the Frechet derivatives ``dT / d(slowness_i)`` (Fermat: to first order a slowness change
+    alters the time along the unperturbed ray), the sensitivities of a linearised resolution analysis."""
     tops, v = _check(tops, velocities)
     x = np.abs(np.asarray(offsets, float))
     zs, zr = float(source_depth), float(receiver_depth)
@@ -72,7 +81,19 @@ def traveltime(tops: np.ndarray, velocities: np.ndarray, source_depth: float, of
     h = _thicknesses(tops, zr, zs)
     used = h > 0
     hv, vv = h[used], v[used]
-    t = _direct(hv, vv, x) if hv.size else x / velocity_at(tops, v, zs)
+    lengths = np.zeros((x.size, v.size))
+    if hv.size:
+        t, q = _direct(hv, vv, x)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            lengths[:, used] = np.where(q < 1, hv / np.sqrt(1.0 - np.minimum(q, 1 - 1e-15) ** 2), 0.0)
+        graze = q[:, 0] < 0                       # grazing along the fastest layer: x / vmax there
+        if graze.any():
+            k = np.flatnonzero(used)[np.argmax(vv)]
+            lengths[graze] = 0.0
+            lengths[graze, k] = x[graze]
+    else:
+        t = x / velocity_at(tops, v, zs)
+        lengths[:, min(int(np.searchsorted(tops, zs, side="right")) - 1, v.size - 1)] = x
     # head waves along the top of each layer k below the source, faster than every layer crossed
     for k in range(int(np.searchsorted(tops, zs, side="right")), v.size):
         h_tot = (h + 2.0 * _thicknesses(tops, zs, tops[k]))[:k]  # receiver->layer k and source->layer k legs
@@ -83,14 +104,22 @@ def traveltime(tops: np.ndarray, velocities: np.ndarray, source_depth: float, of
         q = v[:k][crossed] / vk                                   # p * v_i with p = 1 / v_k
         x_crit = float(np.sum(h_tot[crossed] * q / np.sqrt(1.0 - q * q)))
         t_head = x / vk + float(np.sum(h_tot[crossed] * np.sqrt(1.0 / v[:k][crossed] ** 2 - 1.0 / vk**2)))
-        t = np.where(x >= x_crit, np.minimum(t, t_head), t)
-    return t
+        better = (x >= x_crit) & (t_head < t)
+        if better.any():
+            legs = np.zeros(v.size)
+            legs[:k][crossed] = h_tot[crossed] / np.sqrt(1.0 - q * q)
+            lengths[better] = legs
+            lengths[better, k] = x[better] - x_crit
+        t = np.where(better, t_head, t)
+    return t, lengths
 
 
-def _direct(h: np.ndarray, v: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Direct-ray times through layers ``h`` (km) of velocity ``v`` for offsets ``x`` by solving x(p) = x."""
+def _direct(h: np.ndarray, v: np.ndarray, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Direct-ray times through layers ``h`` (km) of velocity ``v`` for offsets ``x`` by solving x(p) = x, and
+    ``q = p v`` per layer ``(n, layers)`` (row of -1 where the ray grazes along the fastest layer)."""
     vmax = v.max()
     out = np.empty_like(x)
+    qs = np.zeros((x.size, v.size))
     for i, xi in enumerate(x):
         if xi == 0:
             out[i] = float(np.sum(h / v))
@@ -104,11 +133,20 @@ def _direct(h: np.ndarray, v: np.ndarray, x: np.ndarray) -> np.ndarray:
         hi = np.pi / 2 - 1e-9
         if xoff(hi) < 0:   # grazing along the fastest layer: time ~ x / vmax
             out[i] = xi / vmax
+            qs[i] = -1.0
             continue
         th = brentq(xoff, 0.0, hi, xtol=1e-15, rtol=1e-15, maxiter=500)
         q = np.sin(th) * v / vmax
+        qs[i] = q
         out[i] = float(np.sum(h / (v * np.sqrt(1.0 - q * q))))
-    return out
+    return out, qs
+
+
+def lengths_table(tops: np.ndarray, velocities: np.ndarray, source_depths: np.ndarray, offsets: np.ndarray,
+                  receiver_depth: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`traveltime_lengths` for every ``(source_depth, offset)``: times ``(nd, no)``, lengths ``(nd, no, layers)``."""
+    res = [traveltime_lengths(tops, velocities, zs, offsets, receiver_depth) for zs in np.ravel(source_depths)]
+    return np.stack([r[0] for r in res]), np.stack([r[1] for r in res])
 
 
 def traveltime_table(tops: np.ndarray, velocities: np.ndarray, source_depths: np.ndarray, offsets: np.ndarray,

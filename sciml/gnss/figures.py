@@ -51,7 +51,16 @@ def velocity_figure(vel: xr.Dataset, strain: xr.Dataset, title: str):
     res = np.hypot(strain["station_ve_res"].values, strain["station_vn_res"].values)
     sc = ax.scatter(lon, lat, c=res, s=8, **sequential_cmap(res))
     colorbar(fig, sc, ax, "|residual| (mm/yr)")
-    ax.set_title(f"residuals ({strain.attrs['regularization']})")
+    title_res = f"residuals ({strain.attrs['regularization']})"
+    if "station_weight" in strain and strain.attrs.get("noise") == "student_t":
+        w = strain["station_weight"].values
+        cut = float(strain.attrs.get("downweight_below", 0.5))
+        low = w < cut
+        ax.scatter(lon[low], lat[low], s=40, facecolors="none", edgecolors="tab:red", linewidths=0.8)
+        for i in np.flatnonzero(low)[np.argsort(w[low])][:10]:
+            ax.annotate(str(strain["station"].values[i]), (lon[i], lat[i]), fontsize=5, color="tab:red")
+        title_res += f"\n{int(low.sum())} down-weighted (weight < {cut:g}, red)"
+    ax.set_title(title_res)
     ax.set_xlabel("longitude (deg)")
     ax.set_ylabel("latitude (deg)")
     return fig
@@ -96,37 +105,51 @@ def strain_figure(ds: xr.Dataset, title: str, mask_km: float):
 
 
 def evidence_figure(strains: Mapping[str, xr.Dataset], compare: xr.Dataset, title: str):
-    """ABIC versus regularisation weight for each operator (minimum marked) and the comparison table."""
-    fig, axes = new_figure(1, 2, width=4.0, height=3.2)
+    """Evidence versus regularisation weight for each operator (optimum marked), the smallest eigenvalues of
+    each regulariser (the gap that sets the prior rank) and the comparison table (evidence and k-fold CV)."""
+    fig, axes = new_figure(1, 3, width=3.6, height=3.2)
     ax = axes[0, 0]
     for m, ds in strains.items():
         if "abic_profile" in ds:
             ax.plot(ds["log10_weight"].values, ds["abic_profile"].values, label=m)
             ax.plot(np.log10(float(ds["metric_weight"])), float(ds["metric_abic"]), "o", color=ax.lines[-1].get_color())
-    ax.set_xlabel("log10 regularisation weight alpha^2 (1)")
-    ax.set_ylabel("ABIC (1)")
-    finite = np.concatenate([ds["abic_profile"].values for ds in strains.values() if "abic_profile" in ds])
+    ax.set_xlabel("log10 regularisation weight w (1)")
+    ax.set_ylabel("ABIC = -2 log evidence + 4 (1)")
+    finite = np.concatenate([ds["abic_profile"].values for ds in strains.values() if "abic_profile" in ds] or [[]])
     finite = finite[np.isfinite(finite)]
     if finite.size:
         lo = finite.min()
         ax.set_ylim(lo - 0.05 * (np.percentile(finite, 60) - lo) - 5, np.percentile(finite, 60))
     ax.legend()
-    ax.set_title(f"{title}: ABIC search")
+    ax.set_title(f"{title}: evidence scan (Gaussian noise)\ndot: optimum of the fit's noise model", fontsize=7)
     ax = axes[0, 1]
+    for m, ds in strains.items():
+        if "prior_eigenvalue" in ds:
+            ev = ds["prior_eigenvalue"].values
+            ax.semilogy(np.arange(ev.size), np.maximum(ev, 1e-32), ".-", label=m)
+            k = int(float(ds["metric_null_dim"]))
+            ax.axvline(k - 0.5, color=ax.lines[-1].get_color(), ls=":", lw=0.8)
+    ax.set_xlabel("eigenvalue index (1)")
+    ax.set_ylabel("eigenvalue of R'R / largest (1)")
+    ax.set_title("prior spectrum\ndotted: null dimension used", fontsize=7)
+    ax.legend()
+    ax = axes[0, 2]
     ax.axis("off")
-    lines = ["method        logEv     ABIC   chi2/N  rough"]
+    lines = ["method        logEv  logEv_int     CV   chi2/N"]
     for i, m in enumerate(compare["method"].values):
-        lines.append(f"{m:<12}{compare['log_evidence'].values[i]:8.1f} {compare['abic'].values[i]:8.1f} "
-                     f"{compare['chi2_per_datum'].values[i]:7.2f} {compare['roughness'].values[i]:8.3g}")
+        lines.append(f"{m:<12}{compare['log_evidence'].values[i]:8.1f} {compare['log_evidence_integrated'].values[i]:8.1f} "
+                     f"{compare['cv_log_density'].values[i]:8.1f} {compare['chi2_per_datum'].values[i]:7.2f}")
     lines.append(f"preferred by evidence: {compare.attrs['preferred_by_evidence']}")
     if "metric_log_bayes_factor" in compare:
         lines.append(f"log Bayes factor ({compare.attrs['log_bayes_factor_pair']}): "
                      f"{float(compare['metric_log_bayes_factor']):.1f}")
+        lines.append(f"CV log density difference: {float(compare['metric_cv_log_density_difference']):.1f}")
+        lines.append(f"preferred by CV: {compare.attrs['preferred_by_cv']}")
     if np.isfinite(compare["rel_error_max_shear"].values).any():
         lines.append("rel. error of max shear vs exact: " + ", ".join(
             f"{m} {e:.2f}" for m, e in zip(compare["method"].values, compare["rel_error_max_shear"].values)))
-    ax.text(0.0, 1.0, "\n".join(lines), family="monospace", fontsize=7, va="top", transform=ax.transAxes)
-    ax.set_title("evidence / misfit / roughness (1e-18/yr^2)")
+    ax.text(0.0, 1.0, "\n".join(lines), family="monospace", fontsize=6, va="top", transform=ax.transAxes)
+    ax.set_title("evidence and cross-validation", fontsize=7)
     return fig
 
 

@@ -20,6 +20,7 @@ Every malformed value raises :class:`sciml.errors.InputError` naming file, line 
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,8 @@ import pandas as pd
 
 from sciml.errors import InputError, bad_value
 from sciml.geo import wrap_longitude
+from sciml.io.text import read_text, text_lines
+from sciml.units import check_plausible, factor
 
 __all__ = ["FORMATS", "FIELDS", "read_velocities", "resolve_duplicates", "validate"]
 
@@ -57,11 +60,7 @@ FORMATS = ("pbo", "norcal", "unr", "cmm4", "midas", "csv")
 
 def _data_lines(path: Path, fmt: str) -> list[tuple[int, list[str]]]:
     """(line number, tokens) of the data rows; PBO rows start after the ``*`` column-header line."""
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read velocity file ({exc})") from exc
-    lines = text.splitlines()
+    lines = text_lines(path, "velocity")  # missing, binary or gzip files stop naming the file
     start = 0
     if fmt == "pbo":
         star = [i for i, ln in enumerate(lines) if ln.startswith("*")]
@@ -141,14 +140,20 @@ def _check_record(rec: Mapping, where: str) -> None:
             raise bad_value(where, f, rec[f], "standard deviation must be > 0")
     if not -1.0 <= rec["rho"] <= 1.0:
         raise bad_value(where, "rho", rec["rho"], "correlation outside [-1, 1]")
+    for f in ("ve", "vn"):  # mm/yr; a mislabelled unit (m/yr on mm/yr data) lands far outside
+        check_plausible(rec[f], "gnss_velocity", where=where, field=f)
+    for f in ("se", "sn"):
+        check_plausible(rec[f], "gnss_velocity_sigma", where=where, field=f)
 
 
 def _parse_csv(path: Path, columns: Mapping[str, str] | None, units: str, bad_rows: str) -> tuple[pd.DataFrame, int]:
-    columns = dict(columns or {f: f for f in FIELDS})
     try:
-        raw = pd.read_csv(path, comment="#", skipinitialspace=True, dtype=str)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raw = pd.read_csv(io.StringIO(read_text(path, "CSV velocity")), comment="#", skipinitialspace=True,
+                          dtype=str)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"{path}: cannot parse CSV ({exc})") from exc
+    # no mapping: the columns are named as our fields (rho optional, 0 when absent)
+    columns = dict(columns or {f: f for f in FIELDS if f != "rho" or "rho" in raw.columns})
     for f in FIELDS:
         if f == "rho" and f not in columns:
             continue
@@ -156,9 +161,7 @@ def _parse_csv(path: Path, columns: Mapping[str, str] | None, units: str, bad_ro
             raise InputError(f"{path}: field {f!r} = missing: no column mapping given in config 'columns'")
         if columns[f] not in raw.columns:
             raise bad_value(str(path), f, columns[f], f"column not in header {list(raw.columns)}")
-    if units not in ("mm/yr", "m/yr"):
-        raise bad_value(str(path), "units", units, "expected 'mm/yr' or 'm/yr'")
-    scale = 1000.0 if units == "m/yr" else 1.0
+    scale = factor(units, "mm yr-1", where=f"{path} (config 'units')", field="ve/vn/se/sn")  # cf_units
     labels = {f: f" (column {c!r})" for f, c in columns.items()}
 
     def make(i: int, row):

@@ -63,3 +63,34 @@ def ess(x: np.ndarray) -> np.ndarray:
         tau = max(-1.0 + 2.0 * pairs.sum(), 1.0 / np.log10(m * n + 10))
         out[k] = m * n / tau
     return out.reshape(x.shape[2:])
+
+
+def summary(x: np.ndarray) -> dict[str, float]:
+    """Minimum and median ESS and maximum split R-hat over the trailing dimensions of draws (c, n, ...)."""
+    e, r = ess(x), split_rhat(x)
+    return {"ess_min": float(np.nanmin(e)), "ess_median": float(np.nanmedian(e)), "rhat_max": float(np.nanmax(r))}
+
+
+def sampler_metrics(res, draws: np.ndarray | None = None, *, prefix: str = "hmc_", seconds: float | None = None
+                    ) -> dict[str, tuple[float, str, str]]:
+    """``metric_`` entries (name -> (value, units, long name), for :func:`sciml.io.netcdf.add_metrics`) of an
+    :class:`~sciml.inference.hmc.HMCResult`: acceptance, step size, divergences (warm-up and sampling), ESS and
+    split R-hat of ``draws`` (default: the parameters ``res.draws``), and ESS per second if ``seconds`` is given."""
+    s = summary(res.draws if draws is None else draws)
+    c, n = res.draws.shape[:2]
+    out = {
+        "accept_rate": (res.accept_rate, "1", "mean HMC acceptance probability after warm-up"),
+        "step_size": (res.step_size, "1", "adapted HMC leapfrog step size (whitened coordinates)"),
+        "divergences": (res.divergences, "1", "divergent HMC transitions after warm-up (all chains)"),
+        "divergences_warmup": (res.divergences_warmup, "1", "divergent HMC transitions during warm-up"),
+        "ess_min": (s["ess_min"], "1", "smallest effective sample size over parameters (all chains)"),
+        "ess_median": (s["ess_median"], "1", "median effective sample size over parameters"),
+        "rhat_max": (s["rhat_max"], "1", "largest split R-hat over parameters (1 at convergence)"),
+        "chains": (c, "1", "HMC chains"),
+        "draws_per_chain": (n, "1", "HMC draws kept per chain"),
+        "grad_evals": (res.n_grad_evals, "1", "batched log-density gradient evaluations (warm-up + sampling)"),
+    }
+    if seconds is not None:
+        out["seconds"] = (seconds, "s", "wall time of the sampler")
+        out["ess_per_s"] = (s["ess_min"] / seconds, "s-1", "smallest ESS per second of sampler wall time")
+    return {prefix + k: v for k, v in out.items()}

@@ -1,8 +1,9 @@
 """Atomic file output: every file the project writes appears whole or not at all.
 
-A temporary file in the target's folder is written, optionally fsync'ed, then renamed onto the target
-(``os.replace``, atomic on POSIX); on any failure it is deleted, so a crash or a bad input never leaves a
-half-written output for Snakemake or a user to pick up.
+A temporary file in the target's folder is written, optionally fsync'ed, given the mode a plain ``open()``
+would give (``0666`` less the user's umask: ``0644`` by default, so colleagues on a shared file system can read
+results), then renamed onto the target (``os.replace``, atomic on POSIX); on any failure it is deleted, so a
+crash or a bad input never leaves a half-written output for Snakemake or a user to pick up.
 """
 
 from __future__ import annotations
@@ -13,6 +14,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+
+def _umask() -> int:
+    """The process umask (read by setting it and restoring it at once)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 @contextmanager
@@ -32,6 +40,7 @@ def atomic_path(path: str | os.PathLike, *, suffix: str = ".tmp", fsync: bool = 
         if fsync:
             with open(tmp, "rb") as fh:
                 os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; outputs get the user's umask like open()
         os.replace(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)

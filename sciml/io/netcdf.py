@@ -37,7 +37,7 @@ from sciml.errors import InputError
 from sciml.io.atomic import atomic_path
 
 PROVENANCE_ATTR = "sciml_provenance"
-CONVENTIONS = "CF-1.10"
+CONVENTIONS = "CF-1.10, ACDD-1.3"
 REQUIRED_GLOBAL_ATTRS = ("Conventions", "title", "history", "source", "date_created", PROVENANCE_ATTR)
 PROVENANCE_KEYS = (
     "rule",
@@ -178,9 +178,11 @@ def build_provenance(
     step: str | None = None,
     started: str | None = None,
     seconds: float | None = None,
+    ports: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Assemble the provenance record (see module docstring) for a result produced by ``rule``, i.e. by the
-    registered ``step`` (``sciml.studies``), which started at ``started`` and computed for ``seconds``."""
+    registered ``step`` (``sciml.studies``), which started at ``started`` and computed for ``seconds``; ``ports``:
+    the step's input and output paths by port name (``{"inputs": {...}, "outputs": {...}}``)."""
     commit, dirty = git_state()
     code = list(code)
     return {
@@ -188,6 +190,7 @@ def build_provenance(
         "step": step,
         "started": started,
         "compute_seconds": None if seconds is None else round(float(seconds), 3),
+        "ports": _jsonable(ports or {}),
         "inputs": [file_record(p) for p in inputs],
         "code": {"files": len(code), "sha256": digest_files(code) if code else None},
         "attachments": [file_record(p, "attachment") for p in attachments],
@@ -215,14 +218,17 @@ def resolve_input(recorded: str, provenance: Mapping[str, Any]) -> Path:
 
 
 def check_cf_attributes(ds: xr.Dataset) -> list[str]:
-    """Names of variables/coordinates lacking ``units`` or ``long_name`` (text needs only long_name)."""
+    """Names of variables/coordinates lacking ``units`` or ``long_name`` (text needs only long_name; a vector of
+    mixed units has ``units_metadata = "see <variable>"`` instead, :mod:`sciml.io.cf`)."""
     problems = []
     for name, var in list(ds.data_vars.items()) + list(ds.coords.items()):
+        if "grid_mapping_name" in var.attrs:  # a CF grid-mapping container: no data, no units
+            continue
         numeric = np.issubdtype(var.dtype, np.number) or np.issubdtype(var.dtype, np.datetime64)
         numeric = numeric or var.dtype == bool
         if "long_name" not in var.attrs:
             problems.append(f"{name}: missing long_name")
-        if numeric and "units" not in var.attrs and "units" not in var.encoding:
+        if numeric and not ({"units", "units_metadata"} & set(var.attrs)) and "units" not in var.encoding:
             problems.append(f"{name}: missing units")
     return problems
 
@@ -244,13 +250,19 @@ def write_dataset(
     *,
     title: str,
     provenance: Mapping[str, Any] | None = None,
+    discovery: Mapping[str, Any] | None = None,
 ) -> Path:
     """Write ``ds`` to ``path`` under the lineage contract, atomically; return the path.
 
-    Raises :class:`LineageError` if a variable lacks CF attributes. ``provenance`` defaults to a record
-    for an interactive call (rule ``interactive``, no inputs).
+    Raises :class:`LineageError` if a variable lacks CF attributes or breaks a CF rule the writer cannot fix
+    (:mod:`sciml.io.cf`). ``provenance`` defaults to a record for an interactive call (rule ``interactive``, no
+    inputs). ``discovery``: ACDD attributes (``summary``, ``keywords``, ``references``, ``creator_name``,
+    ``institution``, ...); empty values are left out.
     """
-    problems = check_cf_attributes(ds)
+    import sciml.io.cf as cf
+
+    ds = cf.normalise(ds)
+    problems = check_cf_attributes(ds) + cf.problems(ds)
     problems += [f"global attribute {k!r}: scalar results are 0-d variables metric_<name> (sciml.io.netcdf.metric)"
                  for k in ds.attrs if str(k).startswith((METRIC_PREFIX, "diag_"))]
     problems += [f"{k}: metric variables are scalars (0-d), this one has dims {ds[k].dims}"
@@ -262,6 +274,7 @@ def write_dataset(
     created = prov.get("created") or now_utc()
     history = f"{created} sciml {prov.get('sciml_version', '')} rule {prov.get('rule', '?')}"
     out.attrs = {
+        **{k: v for k, v in (discovery or {}).items() if v not in (None, "", [])},
         **{k: v for k, v in ds.attrs.items() if k not in REQUIRED_GLOBAL_ATTRS},
         "Conventions": CONVENTIONS,
         "title": title,
@@ -285,9 +298,14 @@ def _is_numeric_list(value: Any) -> bool:
     return isinstance(value, (list, tuple)) and all(isinstance(v, (int, float)) for v in value) and len(value) > 0
 
 
-def read_dataset(path: str | os.PathLike, *, required: Sequence[str] = ()) -> xr.Dataset:
+def read_dataset(path: str | os.PathLike, *, required: Sequence[str] = (), units: Mapping[str, str] | None = None,
+                 finite: Sequence[str] = ()) -> xr.Dataset:
     """Load a NetCDF file fully into memory; :class:`InputError` naming the file if absent, corrupt or
-    lacking one of the ``required`` variables."""
+    lacking one of the ``required`` variables.
+
+    ``units`` ``{variable: units}``: each variable is converted to these units from its ``units`` attribute
+    (cf_units, :mod:`sciml.units`), or the read stops naming file, variable and units. ``finite``: variables
+    whose every value must be finite (the error names file, variable and the first bad element's label)."""
     path = Path(path)
     if not path.exists():
         raise InputError(f"{path}: file not found")
@@ -299,7 +317,34 @@ def read_dataset(path: str | os.PathLike, *, required: Sequence[str] = ()) -> xr
     missing = [v for v in required if v not in ds.variables]
     if missing:
         raise InputError(f"{path}: missing required variable(s) {missing}; present: {sorted(ds.variables)}")
+    if units or finite:
+        _check_variables(ds, path, units or {}, finite)
     return ds
+
+
+def _check_variables(ds: xr.Dataset, path: Path, units: Mapping[str, str], finite: Sequence[str]) -> None:
+    """Convert ``units`` variables in place; stop on non-finite ``finite`` variables (see :func:`read_dataset`)."""
+    from sciml.units import check_finite, factor
+
+    for name, target in units.items():
+        if name not in ds.variables:
+            continue
+        var = ds[name]
+        f = factor(var.attrs.get("units"), target, where=str(path), field=str(name))
+        if f != 1.0:
+            ds[name] = (var * f).assign_attrs({**var.attrs, "units": target})
+            ds[name].encoding = var.encoding
+    for name in finite:
+        if name not in ds.variables:
+            continue
+        var = ds[name]
+        dim = var.dims[0] if var.ndim else None
+        coord = ds[dim].values if dim is not None and dim in ds.coords else None
+        labels = None
+        if coord is not None and var.ndim == 1:
+            labels = [f"{dim} {c!s}" for c in coord]
+        check_finite(var.values.ravel() if labels is None else var.values, where=str(path), field=str(name),
+                     labels=labels)
 
 
 def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
@@ -308,10 +353,7 @@ def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"{path}: file not found")
     if path.suffix.lower() == ".png":
-        from PIL import Image
-
-        with Image.open(path) as im:
-            raw = im.text.get(PROVENANCE_ATTR)
+        raw = _png_text(path).get(PROVENANCE_ATTR)
     else:
         try:
             import netCDF4
@@ -328,19 +370,53 @@ def read_provenance(path: str | os.PathLike) -> dict[str, Any]:
         raise LineageError(f"{path}: provenance record is not valid JSON ({exc})") from exc
 
 
+def _png_text(path: Path) -> dict[str, str]:
+    """Text chunks of a PNG after checking the file is a whole PNG; :class:`InputError` naming it if not."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            im.load()  # decodes every chunk: a truncated or damaged file raises here
+            return dict(getattr(im, "text", {}) or {})
+    except Exception as exc:  # PIL raises OSError / SyntaxError / UnidentifiedImageError for damaged files
+        raise InputError(f"{path}: not a readable PNG file ({type(exc).__name__}: {exc})") from None
+
+
+_RESULT_MAGIC = (b"\x89HDF\r\n\x1a\n", b"CDF\x01", b"CDF\x02", b"\x89PNG\r\n\x1a\n")
+
+
+def _looks_like_result(path: Path) -> bool:
+    """True for files that should carry a provenance record: NetCDF/HDF5 or PNG by name or by magic bytes."""
+    if path.suffix.lower() in (".nc", ".png"):
+        return True
+    with open(path, "rb") as fh:
+        head = fh.read(8)
+    return any(head.startswith(m) for m in _RESULT_MAGIC)
+
+
 def lineage_tree(path: str | os.PathLike, *, _seen: set[str] | None = None) -> dict[str, Any]:
     """Upstream tree of a result: each node holds the file, its rule, and its inputs' nodes.
 
     Inputs whose current sha256 differs from the recorded one are flagged ``status = "changed"``;
-    vanished inputs ``"missing"``. Raw inputs (no provenance record) are leaves.
+    vanished inputs ``"missing"``; result files (NetCDF, PNG) that cannot be read or carry no record
+    ``"unreadable"``. Raw inputs (other files, no provenance record) are leaves. The file asked about must
+    exist and be readable: :class:`InputError` naming it otherwise.
     """
+    root = _seen is None
     seen = _seen if _seen is not None else set()
     path = Path(path)
     node: dict[str, Any] = {"path": str(path), "rule": None, "status": "ok", "inputs": []}
+    if root and not path.exists():
+        raise InputError(f"{path}: file not found")
+    if not _looks_like_result(path):
+        node["rule"] = "(raw input)"
+        return node
     try:
         prov = read_provenance(path)
-    except (LineageError, InputError, OSError):
-        node["rule"] = "(raw input)"
+    except (LineageError, InputError, OSError) as exc:
+        if root:
+            raise InputError(str(exc)) from None
+        node.update(rule=f"(unreadable: {exc})", status="unreadable")
         return node
     node["rule"] = prov.get("rule")
     node["created"] = prov.get("created")
@@ -363,7 +439,8 @@ def lineage_tree(path: str | os.PathLike, *, _seen: set[str] | None = None) -> d
 
 def format_tree(node: Mapping[str, Any], prefix: str = "") -> str:
     """Render :func:`lineage_tree` output as an indented text tree; flags changed/missing inputs."""
-    flag = {"ok": "", "changed": "  [CHECKSUM CHANGED]", "missing": "  [MISSING]"}[node.get("status", "ok")]
+    flag = {"ok": "", "changed": "  [CHECKSUM CHANGED]", "missing": "  [MISSING]",
+            "unreadable": "  [UNREADABLE]"}[node.get("status", "ok")]
     role = " (attachment)" if node.get("role") == "attachment" else ""
     lines = [f"{node['path']}  <- {node.get('rule') or '?'}{role}{flag}"]
     kids = node.get("inputs", [])
@@ -381,16 +458,22 @@ def tree_has_problems(node: Mapping[str, Any]) -> bool:
 
 
 def validate_file(path: str | os.PathLike) -> list[str]:
-    """Contract problems of a result file (empty list = valid): CF attributes, global attributes,
-    provenance keys, and checksums of recorded inputs."""
+    """Contract problems of a result file (empty list = valid): for NetCDF the CF and global attributes, for
+    PNG figures the image itself; for both the provenance keys and the checksums of recorded inputs.
+    :class:`InputError` if the file does not exist; an unreadable file is one problem naming it."""
     path = Path(path)
+    if not path.exists():
+        raise InputError(f"{path}: file not found")
     problems: list[str] = []
     try:
-        ds = read_dataset(path)
+        if path.suffix.lower() == ".png":
+            _png_text(path)
+        else:
+            ds = read_dataset(path)
+            problems += check_cf_attributes(ds)
+            problems += [f"global attribute {a!r} missing" for a in REQUIRED_GLOBAL_ATTRS if a not in ds.attrs]
     except InputError as exc:
         return [str(exc)]
-    problems += check_cf_attributes(ds)
-    problems += [f"global attribute {a!r} missing" for a in REQUIRED_GLOBAL_ATTRS if a not in ds.attrs]
     try:
         prov = read_provenance(path)
     except (LineageError, InputError) as exc:
@@ -406,9 +489,20 @@ def validate_file(path: str | os.PathLike) -> list[str]:
 
 
 def describe(path: str | os.PathLike) -> str:
-    """Readable summary of a result file: variables with dims, units and long names; provenance."""
-    ds = read_dataset(path)
-    rows = [f"{path}", f"  title: {ds.attrs.get('title', '')}", "  variables:"]
+    """Readable summary of a result file: variables with dims, units and long names (NetCDF) or image size
+    (PNG); provenance. :class:`InputError` naming the file if it is missing or unreadable."""
+    if Path(path).suffix.lower() == ".png":
+        if not Path(path).exists():
+            raise InputError(f"{path}: file not found")
+        from PIL import Image
+
+        _png_text(Path(path))
+        with Image.open(path) as im:
+            rows = [f"{path}", f"  figure: PNG {im.width} x {im.height} pixels"]
+        ds = xr.Dataset()
+    else:
+        ds = read_dataset(path)
+        rows = [f"{path}", f"  title: {ds.attrs.get('title', '')}", "  variables:"]
     width = max((len(str(n)) for n in ds.variables), default=4)
     for name, var in list(ds.coords.items()) + list(ds.data_vars.items()):
         dims = "(" + ", ".join(f"{d}={ds.sizes[d]}" for d in var.dims) + ")"

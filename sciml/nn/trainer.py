@@ -15,7 +15,9 @@ Conventions
 * Steps are counted globally: Adam steps ``0 .. adam_steps-1``, then L-BFGS iterations. Each L-BFGS
   "step" is one quasi-Newton iteration (strong-Wolfe line search). ``loss_fn(model, step)`` must be a
   deterministic function of ``step`` and the random state (L-BFGS calls it several times per step).
-* Learning rate of Adam: ``lr * lr_decay ** (step / 1000)``.
+* Learning rate of Adam: ``lr * lr_decay ** (step / 1000)`` (``lr_schedule: exponential``, the default) or
+  ``cosine``: a linear warm-up over ``warmup_steps``, then ``lr * (f + (1 - f) (1 + cos(pi t)) / 2)`` with ``t``
+  from 0 to 1 over the remaining Adam steps and ``f = lr_final`` (Loshchilov & Hutter 2017).
 * ``validate(model) -> float`` (lower is better) runs every ``val_every`` steps; after ``patience``
   validations without improvement the *current phase* stops (Adam hands over to L-BFGS); with
   ``restore_best`` the best-validated weights are restored at the end.
@@ -23,10 +25,16 @@ Conventions
   the history, early-stopping state and every RNG state, so an interrupted run resumed from its
   checkpoint reproduces the uninterrupted result.
 * A non-finite loss stops training with :class:`NonFiniteLossError` naming the step, phase and terms.
+* Adaptive training (:mod:`sciml.nn.adaptive`, each off by default): ``adaptive_weights: grad_norm`` balances
+  the terms by their gradient norms; ``resample: rad | rar_d`` redraws the collocation points of the
+  :class:`~sciml.nn.adaptive.ResidualSampler` objects passed as ``samplers`` by residual density; ``causal_eps > 0``
+  weights a vector term (per-time-chunk losses) causally. Their state is checkpointed; their traces
+  (``weight_<term>``, ``causal_min_<term>``) join the history.
 """
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import logging
 import math
@@ -43,10 +51,12 @@ import xarray as xr
 
 from sciml.errors import InputError, bad_value
 from sciml.io.atomic import save_torch
+from sciml.nn.adaptive import RESAMPLING, WEIGHTINGS, GradNormBalancer, ResidualSampler, causal_reduce
 
 log = logging.getLogger(__name__)
 
 LossFn = Callable[[torch.nn.Module, int], dict[str, torch.Tensor]]
+LR_SCHEDULES = ("exponential", "cosine")
 LBFGS_MAX_LS = 25  # strong-Wolfe line-search evaluations allowed per L-BFGS iteration
 
 
@@ -68,6 +78,21 @@ class TrainConfig:
     lbfgs_lr: float = 1.0
     lbfgs_history: int = 50
     grad_clip: float | None = None
+    lr_schedule: str = "exponential"
+    warmup_steps: int = 0
+    lr_final: float = 1e-3
+    # adaptive training (sciml.nn.adaptive)
+    adaptive_weights: str = "none"
+    adaptive_every: int = 100
+    adaptive_alpha: float = 0.9
+    adaptive_terms: list[str] | None = None
+    resample: str = "none"
+    resample_every: int = 500
+    resample_k: float = 1.0
+    resample_c: float = 1.0
+    resample_candidates: int = 10
+    resample_add: float = 0.1
+    causal_eps: float = 0.0
 
     def __post_init__(self) -> None:
         checks = {
@@ -76,6 +101,13 @@ class TrainConfig:
             "checkpoint_every": self.checkpoint_every >= 1, "log_every": self.log_every >= 1,
             "patience": self.patience is None or self.patience >= 1, "lbfgs_lr": self.lbfgs_lr > 0,
             "lbfgs_history": self.lbfgs_history >= 1, "grad_clip": self.grad_clip is None or self.grad_clip > 0,
+            "lr_schedule": self.lr_schedule in LR_SCHEDULES, "warmup_steps": self.warmup_steps >= 0,
+            "lr_final": 0 < self.lr_final <= 1,
+            "adaptive_weights": self.adaptive_weights in WEIGHTINGS, "adaptive_every": self.adaptive_every >= 1,
+            "adaptive_alpha": 0 <= self.adaptive_alpha < 1, "resample": self.resample in RESAMPLING,
+            "resample_every": self.resample_every >= 1, "resample_k": self.resample_k >= 0,
+            "resample_c": self.resample_c >= 0, "resample_candidates": self.resample_candidates >= 1,
+            "resample_add": self.resample_add > 0, "causal_eps": self.causal_eps >= 0,
         }
         for name, ok in checks.items():
             if not ok:
@@ -122,13 +154,16 @@ class TrainHistory:
     wall_time: list[float] = field(default_factory=list)
     weights: dict[str, float] = field(default_factory=dict)
     stopped_early: list[int] = field(default_factory=list)  # phases that stopped on patience
+    extras: dict[str, list[float]] = field(default_factory=dict)  # adaptive traces: weight_<k>, causal_min_<k>
 
-    def append(self, step: int, phase: int, loss: float, terms: dict[str, float], lr: float, wall: float) -> None:
+    def append(self, step: int, phase: int, loss: float, terms: dict[str, float], lr: float, wall: float,
+               extras: dict[str, float] | None = None) -> None:
         n = len(self.step)
-        for k in terms:
-            self.terms.setdefault(k, [math.nan] * n)
-        for k, v in self.terms.items():
-            v.append(float(terms.get(k, math.nan)))
+        for record, new in ((self.terms, terms), (self.extras, extras or {})):
+            for k in new:
+                record.setdefault(k, [math.nan] * n)
+            for k, v in record.items():
+                v.append(float(new.get(k, math.nan)))
         self.step.append(int(step))
         self.phase.append(int(phase))
         self.loss.append(float(loss))
@@ -163,6 +198,10 @@ class TrainHistory:
             data[f"loss_{k}"] = (("step",), np.asarray(v), {
                 "units": "1", "long_name": f"loss term '{k}' (unweighted)",
                 "weight": float(self.weights.get(k, 1.0))})
+        for k, v in self.extras.items():
+            what = (f"adaptive factor of loss term '{k[7:]}' (gradient-norm balancing)" if k.startswith("weight_")
+                    else f"smallest causal weight of loss term '{k[11:]}'")
+            data[k] = (("step",), np.asarray(v), {"units": "1", "long_name": what})
         return xr.Dataset(data, coords=coords, attrs={"stopped_early_phases": " ".join(map(str, self.stopped_early))})
 
     def state(self) -> dict[str, Any]:
@@ -193,7 +232,8 @@ class Trainer:
 
     def __init__(self, model: torch.nn.Module, loss_fn: LossFn, config: TrainConfig, *, device: torch.device,
                  checkpoint: str | Path | None = None, validate: Callable[[torch.nn.Module], float] | None = None,
-                 params: Iterable[torch.Tensor] | None = None, logger: logging.Logger | None = None):
+                 params: Iterable[torch.Tensor] | None = None, logger: logging.Logger | None = None,
+                 samplers: Iterable[ResidualSampler] = ()):
         if not isinstance(config, TrainConfig):
             raise bad_value("Trainer", "config", type(config).__name__, "expected TrainConfig")
         self.model = model.to(device)
@@ -205,6 +245,10 @@ class Trainer:
             raise InputError("Trainer: field 'params' = []: nothing to train")
         self.log = logger or log
         self.history = TrainHistory(weights=dict(config.weights))
+        self.samplers = list(samplers)
+        self.balancer = (GradNormBalancer(config.adaptive_every, config.adaptive_alpha, config.adaptive_terms)
+                         if config.adaptive_weights == "grad_norm" else None)
+        self._extras: dict[str, float] = {}
 
     # -- loss -------------------------------------------------------------------------------------------
     def _evaluate(self, step: int, phase: int) -> tuple[torch.Tensor, dict[str, float]]:
@@ -215,7 +259,12 @@ class Trainer:
         if unknown:
             raise InputError(f"train config: field 'weights' keys {sorted(unknown)}: not among the loss terms "
                              f"{sorted(terms)}")
-        total = sum(self.cfg.weights.get(k, 1.0) * v for k, v in terms.items())
+        terms = self._reduce(terms)
+        if self.balancer is not None:
+            if self.balancer.due(step, phase):
+                self.balancer.update(terms, self.cfg.weights, self.params)
+            self._extras.update({f"weight_{k}": self.balancer.factor(k) for k in terms})
+        total = sum(self._weight(k) * v for k, v in terms.items())
         values = {k: float(v.detach()) for k, v in terms.items()}
         if not torch.isfinite(total):
             bad = [k for k, v in values.items() if not math.isfinite(v)]
@@ -227,12 +276,38 @@ class Trainer:
                 f"inputs/outputs or check the loss for divisions by zero.", self.history)
         return total, values
 
+    def _reduce(self, terms: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """Vector terms (per-time-chunk losses, in time order) -> scalars, causally weighted if ``causal_eps``."""
+        out = {}
+        for k, v in terms.items():
+            if v.ndim == 1 and v.numel() > 1:
+                v, wmin = causal_reduce(v, self.cfg.causal_eps)
+                if self.cfg.causal_eps > 0:
+                    self._extras[f"causal_min_{k}"] = wmin
+            elif v.numel() != 1:
+                raise InputError(f"Trainer: loss term {k!r} shape = {tuple(v.shape)}: expected a scalar or a vector "
+                                 "of per-time-chunk losses")
+            out[k] = v.reshape(())
+        return out
+
+    def _weight(self, k: str) -> float:
+        w = self.cfg.weights.get(k, 1.0)
+        return w * self.balancer.factor(k) if self.balancer is not None else w
+
     def _lr(self, step: int) -> float:
-        return self.cfg.lr * self.cfg.lr_decay ** (step / 1000.0)
+        cfg = self.cfg
+        if cfg.lr_schedule == "cosine":
+            if step < cfg.warmup_steps:
+                return cfg.lr * (step + 1) / cfg.warmup_steps
+            t = min(1.0, (step - cfg.warmup_steps) / max(1, cfg.adam_steps - cfg.warmup_steps))
+            return cfg.lr * (cfg.lr_final + (1.0 - cfg.lr_final) * 0.5 * (1.0 + math.cos(math.pi * t)))
+        return cfg.lr * cfg.lr_decay ** (step / 1000.0)
 
     # -- state ------------------------------------------------------------------------------------------
     def _snapshot(self) -> dict[str, Any]:
-        return {"model": {k: v.detach().clone() for k, v in self.model.state_dict().items()},
+        # non-tensor entries (neuraloperator keeps metadata dicts in its state_dict) are copied as they are
+        return {"model": {k: v.detach().clone() if torch.is_tensor(v) else copy.deepcopy(v)
+                          for k, v in self.model.state_dict().items()},
                 "params": [p.detach().clone() for p in self.params]}
 
     def _restore(self, snap: dict[str, Any]) -> None:
@@ -245,7 +320,8 @@ class Trainer:
         if self.checkpoint is None:
             return
         blob = {"snapshot": self._snapshot(), "optimizer": opt.state_dict(), "history": self.history.state(),
-                "rng": _rng_state(), "config": dataclasses.asdict(self.cfg), **state}
+                "rng": _rng_state(), "config": dataclasses.asdict(self.cfg), "adaptive": self._adaptive_state(),
+                **state}
         save_torch(blob, self.checkpoint)
 
     def _load(self) -> dict[str, Any] | None:
@@ -264,7 +340,18 @@ class Trainer:
         h = blob["history"]
         self.history = TrainHistory(**h)
         _set_rng_state(blob["rng"])
+        self._load_adaptive_state(blob.get("adaptive", {}))
         return blob
+
+    def _adaptive_state(self) -> dict[str, Any]:
+        return {"balancer": None if self.balancer is None else self.balancer.state_dict(),
+                "samplers": [s.state_dict() for s in self.samplers]}
+
+    def _load_adaptive_state(self, st: dict[str, Any]) -> None:
+        if self.balancer is not None and st.get("balancer") is not None:
+            self.balancer.load_state_dict(st["balancer"])
+        for s, ss in zip(self.samplers, st.get("samplers", [])):
+            s.load_state_dict(ss)
 
     def _make_opt(self, phase: int) -> torch.optim.Optimizer:
         if phase == 0:
@@ -278,7 +365,7 @@ class Trainer:
     # -- main loop --------------------------------------------------------------------------------------
     def fit(self) -> TrainHistory:
         """Train (resuming from the checkpoint if it exists) and return the history."""
-        from tqdm.auto import tqdm
+        from sciml.progress import Progress
 
         cfg = self.cfg
         blob = self._load()
@@ -289,8 +376,7 @@ class Trainer:
             self.log.info("resumed from %s at step %d", self.checkpoint, state["step"])
         if state["finished"]:
             return self.history
-        bar = tqdm(total=cfg.total_steps, initial=state["step"], disable=not cfg.progress, desc="train",
-                   dynamic_ncols=True, leave=False)
+        bar = Progress(cfg.total_steps, "train", initial=state["step"], enabled=cfg.progress)  # ETA in log lines
         t0 = time.perf_counter() - state["elapsed"]
         try:
             for phase, end in ((0, cfg.adam_steps), (1, cfg.total_steps)):
@@ -306,13 +392,15 @@ class Trainer:
                     terms = self._one_step(opt, phase, step)
                     state["step"] = step + 1
                     self.history.append(step, phase, terms.pop("__total__"), terms,
-                                        self._lr(step) if phase == 0 else cfg.lbfgs_lr, time.perf_counter() - t0)
+                                        self._lr(step) if phase == 0 else cfg.lbfgs_lr, time.perf_counter() - t0,
+                                        self._extras)
                     stop = self._maybe_validate(state, step + 1 == end)
                     bar.update(1)
                     if (step + 1) % cfg.log_every == 0 or step + 1 == end:
                         msg = {k: f"{v:.3e}" for k, v in terms.items()}
                         bar.set_postfix(loss=f"{self.history.loss[-1]:.3e}", **msg)
-                        self.log.info("step %d loss %.4e %s", step + 1, self.history.loss[-1], msg)
+                        self.log.info("step %d/%d loss %.4e %s [%s]", step + 1, cfg.total_steps,
+                                      self.history.loss[-1], msg, bar.status())
                     if stop:
                         self.history.stopped_early.append(phase)
                         self.log.info("early stop in phase %d at step %d", phase, step + 1)
@@ -334,6 +422,8 @@ class Trainer:
 
     def _one_step(self, opt: torch.optim.Optimizer, phase: int, step: int) -> dict[str, float]:
         if phase == 0:
+            for s in self.samplers:
+                s.maybe_update(self.model, step)
             for g in opt.param_groups:
                 g["lr"] = self._lr(step)
             opt.zero_grad(set_to_none=True)

@@ -8,8 +8,9 @@ import math
 
 import numpy as np
 import xarray as xr
+from matplotlib.colors import Normalize
 
-from sciml.plots import colorbar, new_figure, quiver_with_key, sequential_cmap, signed_cmap
+from sciml.plots import colorbar, lonlat_axes, new_figure, quiver_with_key, sequential_cmap, signed_cmap
 
 KM = 1e-3
 
@@ -182,41 +183,120 @@ def slip_synthetic_figure(ds: xr.Dataset):
     im = ax[0, 2].imshow(img, extent=ext, aspect="auto", **sequential_cmap(img, cmap="magma"))
     colorbar(fig, im, ax[0, 2], "posterior std (m)")
     ax[0, 2].set_title(f"uncertainty; rel. L2 error {float(ds['metric_relative_l2_error']):.2f}")
+    if "metric_prior_fraction_within_2sd" in ds:
+        fig.suptitle("within 1 / 2 sd: smooth truth "
+                     f"{float(ds['metric_fraction_within_1sd']):.2f} / {float(ds['metric_fraction_within_2sd']):.2f}; "
+                     f"{ds.sizes['prior_draw']} truths drawn from the prior "
+                     f"{float(ds['metric_prior_fraction_within_1sd']):.2f} / "
+                     f"{float(ds['metric_prior_fraction_within_2sd']):.2f} (calibrated: 0.68 / 0.95)", fontsize=8)
     for a in ax[0]:
         a.set_xlabel("along strike (km)")
         a.set_ylabel("down dip (km)")
     return fig
 
 
+PUBLISHED_PEAK_M = (24.0, 35.0)  # onshore-GNSS inversions: Ozawa et al. 2011 ~27 m ... Iinuma et al. 2011 ~35 m
+
+
+def _patch_map(fig, ax, ds: xr.Dataset, values: np.ndarray, label: str, **kw):
+    """Patch values drawn on their triangles in lon/lat (slab patches or split plane rectangles)."""
+    from matplotlib.collections import PolyCollection
+
+    verts = np.stack([ds["tri_lon"].values, ds["tri_lat"].values], -1)
+    pc = PolyCollection(verts, array=np.asarray(values)[ds["tri_patch"].values.astype(int)], edgecolors="face",
+                        linewidths=0.2, **kw)
+    ax.add_collection(pc)
+    ax.set_xlim(verts[..., 0].min() - 0.7, verts[..., 0].max() + 0.3)
+    ax.set_ylim(verts[..., 1].min() - 0.2, verts[..., 1].max() + 0.2)
+    colorbar(fig, pc, ax, label)
+    lonlat_axes(ax)
+    return pc
+
+
 def slip_tohoku_figure(ds: xr.Dataset):
-    """Headline: Tohoku slip magnitude and rake on the planar megathrust, its uncertainty, and the data fit."""
-    fig, ax = new_figure(1, 3, width=3.6, height=3.2)
-    img, ext = _patch_image(ds, "slip")
-    im = ax[0, 0].imshow(img, extent=ext, aspect="auto", cmap="viridis", vmin=0)
-    colorbar(fig, im, ax[0, 0], "slip (m)")
-    al, dn = ds["patch_along"].values * KM, ds["patch_down"].values * KM
-    ax[0, 0].quiver(al, dn, ds["strike_slip"].values, -ds["dip_slip"].values, color="w", angles="xy", width=0.004)
-    ax[0, 0].set_title(f"slip, Mw {float(ds['metric_mw']):.2f} (mu = 40 GPa)")
-    ax[0, 0].set_xlabel("along strike from top centre (km, SSW +)")
-    ax[0, 0].set_ylabel("down dip (km)")
-    std = np.hypot(ds["strike_slip_std"], ds["dip_slip_std"]).values
-    img, ext = _patch_image(ds.assign(slip_sd=(("patch",), std)), "slip_sd")
-    im = ax[0, 1].imshow(img, extent=ext, aspect="auto", **sequential_cmap(img, cmap="magma"))
-    colorbar(fig, im, ax[0, 1], "posterior std (m)")
-    ax[0, 1].set_title("slip uncertainty")
-    ax[0, 1].set_xlabel("along strike (km)")
-    a = ax[0, 2]
+    """Tohoku slip: MAP slip, posterior std (weight marginalised), data fit, residuals, the ABIC curves with the
+    chosen weight, and the posterior of the peak slip against published onshore-GNSS inversions."""
+    fig, ax = new_figure(2, 3, width=3.7, height=3.4)
     lon, lat = ds["lon"].values, ds["lat"].values
+    near = (lon > 138.5) & (lat > 34.5) & (lat < 42.0)
+    slip = ds["slip"].values
+    a = ax[0, 0]
+    _patch_map(fig, a, ds, slip, "slip (m)", cmap="viridis", norm=Normalize(0, max(float(slip.max()), 1e-9)))
+    a.plot(lon[near], lat[near], "k.", ms=1.2)
+    a.set_xlim(139.0, a.get_xlim()[1])
+    lonlat_axes(a)
+    a.plot(float(ds["metric_peak_lon"]), float(ds["metric_peak_lat"]), "r*", ms=8)
+    a.set_title(f"MAP slip ({ds.attrs['geometry']}): peak {float(ds['metric_peak_slip']):.1f} m, "
+                f"Mw {float(ds['metric_mw']):.2f}", fontsize=8)
+    a = ax[0, 1]
+    std = ds["slip_std"].values
+    _patch_map(fig, a, ds, std, "posterior std of slip (m)", **sequential_cmap(std, cmap="magma"))
+    a.set_title("uncertainty (positivity, log w marginalised)", fontsize=8)
     obs, mod = ds["obs"].values.reshape(-1, 3), ds["model"].values.reshape(-1, 3)
-    a.quiver(lon, lat, obs[:, 0], obs[:, 1], color="k", angles="xy", scale=40, width=0.003, label="GEONET (rel. Fukue)")
-    q = a.quiver(lon, lat, mod[:, 0], mod[:, 1], color="C3", angles="xy", scale=40, width=0.003, label="model")
-    a.quiverkey(q, 0.1, 0.95, 2.0, "2 m", labelpos="E", coordinates="axes")
-    a.set_xlim(138, 146)
-    a.set_ylim(34, 42)
+    a = ax[0, 2]
+    a.quiver(lon[near], lat[near], obs[near, 0], obs[near, 1], color="k", angles="xy", scale=20, width=0.003,
+             label="GEONET (rel. Fukue)")
+    q = a.quiver(lon[near], lat[near], mod[near, 0], mod[near, 1], color="C3", angles="xy", scale=20, width=0.003,
+                 label="MAP model")
+    a.quiverkey(q, 0.15, 0.95, 2.0, "2 m", labelpos="E", coordinates="axes")
     a.legend(loc="lower right", fontsize=6)
-    a.set_xlabel("longitude (deg E)")
-    a.set_ylabel("latitude (deg N)")
-    a.set_title("horizontal displacement fit")
+    a.set_title(f"horizontal fit, rms {100 * float(ds['metric_rms_residual']):.1f} cm (all components)", fontsize=8)
+    lonlat_axes(a)
+    a = ax[1, 0]
+    res = obs - mod
+    im = a.scatter(lon[near], lat[near], c=100 * res[near, 2], s=6, **signed_cmap(100 * res[near, 2]))
+    colorbar(fig, im, a, "vertical residual (cm)")
+    q = a.quiver(lon[near], lat[near], res[near, 0], res[near, 1], angles="xy", scale=1.0, width=0.003)
+    a.quiverkey(q, 0.15, 0.95, 0.1, "10 cm", labelpos="E", coordinates="axes")
+    a.set_title("residuals: horizontal (arrows), vertical (colour)", fontsize=8)
+    lonlat_axes(a)
+    a = ax[1, 1]
+    t = ds["log10_w"].values
+    other = "plane" if ds.attrs["geometry"] == "slab" else "slab"
+    ref = float(ds["abic"].min())
+    a.plot(t, ds["abic"].values - ref, "C0-", lw=1.2, label=f"{ds.attrs['geometry']}, positivity (NNLS)")
+    a.plot(t, ds["abic_other"].values - ref, "C1-", lw=1.2, label=f"{other}, positivity")
+    a.plot(t, ds["abic_unconstrained"].values - float(ds["abic_unconstrained"].min()), "C0--", lw=1.0,
+           label=f"{ds.attrs['geometry']}, unconstrained (own minimum)")
+    best = float(ds["metric_log10_weight"])
+    a.axvline(best, color="k", lw=0.8)
+    interior = bool(int(ds["metric_weight_interior"]))
+    a.set_title(("ABIC minimum inside the range" if interior else "weight set by the search BOUND, not by ABIC")
+                + f": log10 w = {best:.2f}", fontsize=8)
+    a.set_yscale("symlog", linthresh=10.0)
+    a.set_ylim(bottom=-1.0)
+    a.set_xlabel("log10 smoothing weight w (1)")
+    a.set_ylabel("ABIC - min ABIC (1)")
+    a.legend(fontsize=6, loc="upper left")
+    if "peak_slip_curve" in ds:
+        b = a.twinx()
+        b.plot(t, ds["peak_slip_curve"].values, "k:", lw=1.0)
+        b.set_ylabel("MAP peak slip at w (m, dotted)")
+    a = ax[1, 2]
+    peak = ds["sample_slip"].values.max(1)
+    a.hist(peak, bins=30, color="C0", alpha=0.8, label="posterior of the peak slip")
+    a.axvspan(*PUBLISHED_PEAK_M, color="0.8", alpha=0.6, label="published onshore-GNSS peaks")
+    a.axvline(float(ds["metric_peak_slip"]), color="k", lw=0.8, label="MAP peak")
+    a.set_xlabel("peak slip (m)")
+    a.set_ylabel("posterior draws (1)")
+    a.set_title(f"Mw {float(ds['metric_mw_p05']):.2f}-{float(ds['metric_mw_p95']):.2f} (90 %), "
+                f"mu = {ds.attrs['mu_pa'] / 1e9:.0f} GPa", fontsize=8)
+    a.legend(fontsize=6)
+    return fig
+
+
+def slip_resolution_figure(ds: xr.Dataset):
+    """Checkerboard and spike tests: true and recovered slip on the Tohoku patches."""
+    fig, ax = new_figure(2, 2, width=3.6, height=3.4)
+    for row, name in enumerate(("checker", "spike")):
+        true, rec = ds[f"{name}_true"].values, ds[f"{name}_recovered"].values
+        norm = Normalize(0, max(float(true.max()), float(rec.max()), 1e-9))
+        _patch_map(fig, ax[row, 0], ds, true, "true slip (m)", cmap="viridis", norm=norm)
+        _patch_map(fig, ax[row, 1], ds, rec, "recovered slip (m)", cmap="viridis", norm=norm)
+        ax[row, 0].set_title(f"{name} test: truth", fontsize=8)
+        ax[row, 1].set_title(f"recovered: r = {float(ds[f'metric_{name}_correlation']):.2f}, moment ratio "
+                             f"{float(ds[f'metric_{name}_moment_ratio']):.2f}, log10 w "
+                             f"{float(ds[f'metric_{name}_log10_weight']):.2f}", fontsize=8)
     return fig
 
 

@@ -18,6 +18,7 @@ from torch.func import hessian, jacfwd
 
 from sciml.errors import InputError
 from sciml.inference.hmc import hmc
+from sciml.inference.transforms import as_box
 from sciml.okada.fault import RECT_PARAMS, rectangle
 
 log = logging.getLogger(__name__)
@@ -171,9 +172,12 @@ def reduced_chi2_scale(problem: FaultProblem, theta: torch.Tensor) -> float:
 
 
 def sample_hmc(problem: FaultProblem, lap: Laplace, *, chains: int = 4, warmup: int = 200, draws: int = 300,
-               leapfrog: int = 8, target_accept: float = 0.8, generator: torch.Generator | None = None):
-    """HMC draws (chains, draws, p) of the posterior, metric = the Laplace covariance (kept fixed), chains
-    started from Laplace draws. Returns :class:`sciml.inference.hmc.HMCResult`."""
+               leapfrog: int = 8, target_accept: float = 0.8, adapt_metric: bool = True, metric: str = "dense",
+               bounds: tuple[torch.Tensor, torch.Tensor] | None = None, generator: torch.Generator | None = None):
+    """HMC draws (chains, draws, p) of the posterior, chains started from Laplace draws and the Laplace
+    covariance as the initial metric (re-estimated in warm-up when ``adapt_metric``). ``bounds`` (lower, upper)
+    (p,) make the prior uniform on that box (flat otherwise): sampling then runs in unconstrained coordinates
+    (:class:`sciml.inference.transforms.Box`). Returns :class:`sciml.inference.hmc.HMCResult`."""
     s = lap.noise_scale
 
     def log_prob(theta: torch.Tensor) -> torch.Tensor:
@@ -182,8 +186,17 @@ def sample_hmc(problem: FaultProblem, lap: Laplace, *, chains: int = 4, warmup: 
     chol = torch.linalg.cholesky(lap.cov)
     z = torch.randn(chains, lap.mean.numel(), generator=generator, dtype=lap.mean.dtype)
     init = lap.mean + z @ chol.T
+    box = as_box(bounds, lap.mean.numel(), dtype=lap.mean.dtype)
+    if box is not None:
+        init = box.forward(box.inverse(init, margin=1e-6))  # Laplace draws outside the box moved just inside
+        chol = torch.linalg.cholesky(_spd(box.unconstrained_factor(lap.mean, chol)))
     return hmc(log_prob, init, n_warmup=warmup, n_draws=draws, n_leapfrog=leapfrog, target_accept=target_accept,
-               metric="dense", init_scale=chol, adapt_metric=False, generator=generator)
+               metric=metric, init_scale=chol, adapt_metric=adapt_metric, bounds=box, generator=generator)
+
+
+def _spd(factor: torch.Tensor) -> torch.Tensor:
+    cov = factor @ factor.T
+    return 0.5 * (cov + cov.T)
 
 
 def _log_prob_scaled(problem: FaultProblem, theta: torch.Tensor, s: float) -> torch.Tensor:

@@ -47,8 +47,10 @@ import numpy as np
 import torch
 
 from sciml.errors import InputError, bad_value
+import sciml.okada._pairs as _pairs
 
 EPS = 1e-6
+C0 = 0.3  # |cos(dip)| below which part B uses the near-vertical forms (docs/okada.md: chosen from measured error)
 PI2 = 2.0 * math.pi
 # corner signs: rows K (eta corner 1, 2), columns J (xi corner 1, 2); J + K != 3 -> +1
 _SIGNS = ((1.0, -1.0), (-1.0, 1.0))
@@ -149,6 +151,57 @@ def _dip_trig(dip: torch.Tensor):
 
 
 # ---------------------------------------------------------------------------------------- rectangle (DC3D)
+def _tt(xi, et, q, r):
+    """Okada's ``atan(xi eta / (q R))`` at the four corners, up to terms that cancel within a corner pair.
+
+    Single terms wind around the lines ``xi = q = 0`` and ``eta = q = 0`` through the corners (not smooth there,
+    although the corner sum is). With both ``eta`` of one sign it is ``atan(sgn(eta) xi / q)`` (the same for the
+    eta pair) plus ``-atan(sgn(eta) xi q / (|eta| (|eta| + R) + q^2))``, which is smooth at ``xi = q = 0``: the latter
+    is used; likewise with xi and eta swapped when both ``xi`` have one sign and that line is nearer. Otherwise (the
+    station's projection inside the rectangle) the plain form, smooth through ``q = 0`` as :func:`_atan_ratio`."""
+    axi, aet = xi.abs(), et.abs()
+    same_e = et[:1] * et[1:] > 0  # (1, 1, ...)
+    same_x = xi[:, :1] * xi[:, 1:] > 0
+    mode_b = same_e & (~same_x | (aet.amin(0, keepdim=True) >= axi.amin(1, keepdim=True)))
+    mode_a = same_x & ~mode_b
+    a, b = xi * et, q * r
+    big = a.abs() > b.abs()
+    both0 = (a == 0) & (b == 0)
+    one = torch.ones_like(r)
+    q2 = q * q
+    num = torch.where(mode_b, torch.sign(et) * xi * q, torch.where(mode_a, torch.sign(xi) * et * q,
+                                                                     torch.where(big, b, a)))
+    den = torch.where(mode_b, aet * (aet + r) + q2, torch.where(mode_a, axi * (axi + r) + q2,
+                                                                 torch.where(big, a, torch.where(both0, one, b))))
+    at = torch.atan(num / den)
+    plain = torch.where(big, torch.sign(a) * torch.sign(b) * (math.pi / 2) - at, at)
+    return torch.where(mode_a | mode_b, -at, plain)
+
+
+def _atan_rem(t: torch.Tensor) -> torch.Tensor:
+    """(atan(t) - t) / t^3 without cancellation (series for |t| < 0.1)."""
+    small = t.abs() < 0.1
+    ts = torch.where(small, torch.ones_like(t), t)
+    direct = (torch.atan(ts) - ts) / (ts * ts * ts)
+    t2 = torch.where(small, t * t, torch.zeros_like(t))
+    ser = torch.zeros_like(t)
+    for k in range(9, -1, -1):
+        ser = ser * t2 + (-1.0) ** (k + 1) / (2 * k + 3)
+    return torch.where(small, ser, direct)
+
+
+def _log1p_rem(u: torch.Tensor) -> torch.Tensor:
+    """(log1p(u) - u) / u^2 without cancellation (series for |u| < 0.1)."""
+    small = u.abs() < 0.1
+    us = torch.where(small, torch.ones_like(u), u)
+    direct = (torch.log1p(us) - us) / (us * us)
+    uu = torch.where(small, u, torch.zeros_like(u))
+    ser = torch.zeros_like(u)
+    for k in range(16, -1, -1):
+        ser = ser * uu + (-1.0) ** (k + 1) / (k + 2)
+    return torch.where(small, ser, direct)
+
+
 def _log_terms(r, ir, v, rho2, reflect):
     """log(R + v), 1/(R (R + v)) and (2R + v)/(R^3 (R + v)^2) of Okada's DCCON2 (v = xi or eta), reflected
     as -f(-v) where ``reflect`` (the divergent parts dropped by the reflection cancel within the corner pair)."""
@@ -178,7 +231,7 @@ class _Corner:
         self.ir5 = self.ir3 * ir2
         self.y = et * cd + q * sd
         self.d = et * sd - q * cd
-        self.tt = _atan_ratio(xi * et, q * r)
+        self.tt = _tt(xi, et, q, r)
         # xi terms, reflected (xi -> -xi, sign -1) for a corner pair with xi1 < 0; eta terms likewise
         sgn, s, b11, self.alx, self.x11, self.x32 = _log_terms(r, ir, xi, et2 + q2, regx)
         sge, t, c11, self.ale, self.y11, self.y32 = _log_terms(r, ir, et, xi2 + q2, rege)
@@ -310,8 +363,38 @@ def _maybe_any(mask: torch.Tensor) -> bool:
     return bool(mask.any()) if _plain_eager_cpu(mask) else True
 
 
-def _ub_integrals(c: _Corner, sd, cd, vert):
-    """The I, J, K terms of part B; general formulas for cos(dip) != 0, limit formulas for cos(dip) = 0."""
+def _pair_quantities(c: _Corner, sd, cd):
+    """Quantities of one pair of eta corners (e1 = eta corner 1, e2 = eta corner 2) at each xi corner, shape
+    (1, 2, ...), for the pair forms of I4 (:mod:`sciml.okada.derive`)."""
+    xi, et, q, r = c.xi, c.et, c.q, c.r
+    e1, e2 = et[:1], et[1:]
+    r1, r2 = r[:1], r[1:]
+    same = e1 * e2 > 0
+    one = torch.ones_like(r1)
+    x2 = c.xi2 + c.q2
+    xb = torch.sqrt(torch.where(same, one, x2))  # X, used by the pairs of opposite sign only (X > 0 there)
+    qc = q * cd
+    w = c.xi2 + c.q2 * sd * sd  # X^2 - (q cd)^2: X -+ q cd without cancellation
+    xp = torch.where(qc < 0, w / torch.where(qc < 0, xb - qc, one), xb + qc)
+    xm = torch.where(qc > 0, w / torch.where(qc > 0, xb + qc, one), xb - qc)
+    h = e1 * (r2 + xb) - e2 * (r1 + xb)
+    pd = (r1 + xb) * (r2 + xb) * xm + e1 * e2 * xp + xb * sd * (e1 * (r2 + xb) + e2 * (r1 + xb))
+    pd = torch.where(same, one, pd)
+    aa = torch.where(same, r1 * e2 + r2 * e1, one)
+    cc = r1 * r2 + e1 * e2
+    cc = torch.where(same, cc, one)
+    f = 1.0 - qc * (e1 + e2) / aa + sd * (e1 + e2) / (r1 + r2)
+    g = (2.0 * (cc - (r1 + r2) * qc + sd * aa - qc * sd * (e1 + e2)) + cd * cd * (2.0 * c.q2 + c.xi2)
+         - cd * cd * (2.0 * e1 * e2 + c.xi2 * (e1 * e1 + e2 * e2 + x2) / cc))
+    g = torch.where(same, g, one)
+    return dict(xi=xi, q=q, e1=e1, e2=e2, r1=r1, r2=r2, same=same, xb=xb, h=h, pd=pd, f=f, g=g)
+
+
+def _ub_integrals(c: _Corner, sd, cd, regime):
+    """The I, J, K terms of part B. ``regime``: "g" general formulas (cos(dip) >= C0), "v" near-vertical forms
+    (cos(dip) < C0, exact and free of 1/cos(dip): :mod:`sciml.okada.derive`), None both, selected per element.
+    I4 is formed per pair of eta corners and put on corner 1 (0 on corner 2): the sum over the corners is that of
+    the original, and it is smooth where single terms are not (X = 0)."""
     xi, et, q, r, y, d = c.xi, c.et, c.q, c.r, c.y, c.d
     xi2, q2 = c.xi2, c.q2
     rd = r + d
@@ -321,60 +404,68 @@ def _ub_integrals(c: _Corner, sd, cd, vert):
     aj2 = xi * y * ird * d11
     aj5 = -(d + y * y * ird) * d11
     one = torch.ones_like(r)
-    # general (cd != 0); cd replaced by 1 where vertical so that the unused branch stays finite
-    cds = cd if vert is None else torch.where(vert, one, cd)
-    cdcd = cds * cds
-    x = torch.sqrt(xi2 + q2)
-    ai4_g = (xi * ird * sd * cds + 2.0 * _atan_ratio(et * (x + q * cds) + x * (r + x) * sd, xi * (r + x) * cds)) / cdcd
-    ai3_g = (y * cds * ird - c.ale + sd * lrd) / cdcd
-    ak1_g = xi * (d11 - c.y11 * sd) / cds
-    ak3_g = (q * c.y11 - y * d11) / cds
-    aj3_g = (ak1_g - aj2 * sd) / cds
-    aj6_g = (ak3_g - aj5 * sd) / cds
-    if vert is None or not _maybe_any(vert):  # no vertical fault in this call (see _dc3d_core, _maybe_any)
-        return ird, lrd, d11, aj2, aj5, [ai3_g, ai4_g, ak1_g, ak3_g, aj3_g, aj6_g]
-    # cd == 0: the original's limit formulas, written with y, d at cd = 0 (no cd dependence) plus the
-    # first-order Taylor term in cd (derived symbolically from the general formulas, sd = +1), which is 0 in
-    # value (cd == 0 here) and carries the true derivative with respect to dip at dip = 90.
-    y0, d0 = q * sd, et * sd
-    rd0 = r + d0
-    rd0 = torch.where(vert, rd0, one)
-    d110 = 1.0 / (r * rd0)
-    rd2 = rd0 * rd0
-    ai3_v = (et / rd0 + y0 * q / rd2 - c.ale) / 2.0
-    ai4_v = xi * y0 / rd2 / 2.0
-    ak1_v = xi * q / rd0 * d110
-    ak3_v = sd / rd0 * (xi2 * d110 - 1.0)
-    aj3_v = -xi / rd2 * (q2 * d110 - 0.5)
-    aj6_v = -y0 / rd2 * (xi2 * d110 - 0.5)
-    up = vert & (sd > 0)
-    re = torch.where(up, r + et, one)  # R + eta (> 0 for the image source when vertical)
-    xs = torch.where(up & (x > 0), x, one)
-    rx, rxe = r + xs, r + xs + et
-    c1 = [
-        q * (3.0 * r * et + 3.0 * et * et + 2.0 * q2) / (3.0 * re**3),
-        xi * (-3.0 * xs**3 * re**2 * rxe**3 + 3.0 * xs**3 * (et * re + 2.0 * q2) * rxe**3
-              + 4.0 * xi2 * rx**3 * re**3 - 6.0 * rx * re**3 * (xs * xs * rx * rxe + 2.0 * et * et * q2))
-        / (6.0 * xs**3 * re**3 * rxe**3),
-        xi * (et * re + 2.0 * q2 + re * re) / (2.0 * r * re**3),
-        q * (-3.0 * et * re - 2.0 * q2 + re * re) / (2.0 * r * re**3),
-        q * xi * (-2.0 * et * re - 2.0 * q2 + re * re) / (r * re**4),
-        (4.0 * et * q2 * re - et * re**3 + 2.0 * q2 * q2 + re * re * (et * et - 2.0 * q2)) / (r * re**4),
-    ]
-    c1 = [torch.where(up & ((x > 0) | (i != 1)), v, torch.zeros_like(v)) * cd for i, v in enumerate(c1)]
-    ai3_v, ai4_v, ak1_v, ak3_v, aj3_v, aj6_v = (v + t for v, t in zip((ai3_v, ai4_v, ak1_v, ak3_v, aj3_v, aj6_v), c1))
-    sel = [torch.where(vert, v, g) for v, g in
-           ((ai3_v, ai3_g), (ai4_v, ai4_g), (ak1_v, ak1_g), (ak3_v, ak3_g), (aj3_v, aj3_g), (aj6_v, aj6_g))]
-    return ird, lrd, d11, aj2, aj5, sel
+    near = cd < C0
+    pq = _pair_quantities(c, sd, cd)
+    xi1, e1, e2, same = pq["xi"], pq["e1"], pq["e2"], pq["same"]
+    zero_row = torch.zeros_like(rd[:1])
+    out_g = out_v = None
+    if regime != "v":
+        cds = cd if regime == "g" else torch.where(near, torch.ones_like(cd), cd)
+        cdcd = cds * cds
+        num = torch.where(same, cds * xi1 * (e1 - e2) * pq["f"], xi1 * cds * pq["h"])
+        den = torch.where(same, pq["g"], pq["pd"])
+        dt = 2.0 * torch.atan2(num, den)  # T(e1) - T(e2), T = 2 atan(N / D)
+        ai4_g = (xi * ird * sd * cds + torch.cat([dt + zero_row, zero_row.expand_as(dt)], 0)) / cdcd
+        ai3_g = (y * cds * ird - c.ale + sd * lrd) / cdcd
+        ak1_g = xi * (d11 - c.y11 * sd) / cds
+        ak3_g = (q * c.y11 - y * d11) / cds
+        aj3_g = (ak1_g - aj2 * sd) / cds
+        aj6_g = (ak3_g - aj5 * sd) / cds
+        out_g = [ai3_g, ai4_g, ak1_g, ak3_g, aj3_g, aj6_g]
+    if regime != "g":
+        sel = near if regime is None else torch.ones_like(near)
+        rpe = torch.where(sel, _r_plus(r, et, xi2 + q2), one)  # R + eta
+        rds = torch.where(sel, rd, one)
+        w1 = 1.0 + sd
+        rho2 = et * et + q2
+        den = r * rpe * rds
+        m3 = r * (q * cd / w1 - et) - rho2
+        ak1_v = xi * (cd * (r / w1 + et) + sd * q) / den
+        ak3_v = m3 / den
+        aj3_v = xi * ((r / w1 + et) * rds + sd * m3) / (den * rds)
+        aj6_v = (q * (r * (rds + r * cd * cd) / w1 - xi2) - r * cd * ((rho2 + et * d) / w1 + r * et)) / (den * rds)
+        w0 = et * cd / w1 + q
+        u = torch.where(sel, -cd * w0 / rpe, torch.zeros_like(rpe))
+        ai3_v = (et * (rpe - sd * rds / w1) + q * sd * w0) / (rds * rpe) + sd * (w0 / rpe) ** 2 * _log1p_rem(u) \
+            - c.ale / w1
+        # I4 per pair of eta corners (one formula per sign case), put on corner 1
+        r1, r2 = pq["r1"], pq["r2"]
+        rd1, rd2 = rds[:1], rds[1:]
+        args = (xi1, q, e1, e2, cd, sd)
+        mb, lb = _pairs.band(*args, pq["xb"], r1, r2)
+        ms, ls, gd0 = _pairs.same(*args, r1, r2)
+        gd0 = torch.where(same, gd0, torch.ones_like(gd0))
+        b_band = xi1 * (mb - cd * lb / w1) / (pq["pd"] * rd1 * rd2)
+        b_same = xi1 * (e1 - e2) * (ms - cd * ls / w1) / (gd0 * rd1 * rd2)
+        wv = torch.where(same, xi1 * (e1 - e2) * pq["f"] / pq["g"], xi1 * pq["h"] / pq["pd"])
+        t = cd * wv
+        p = torch.where(same, b_same, b_band) + 2.0 * t * wv * wv * _atan_rem(t)
+        ai4_v = torch.cat([p + zero_row, zero_row.expand_as(p)], 0)
+        out_v = [ai3_v, ai4_v, ak1_v, ak3_v, aj3_v, aj6_v]
+    if out_v is None:
+        return ird, lrd, d11, aj2, aj5, out_g
+    if out_g is None:
+        return ird, lrd, d11, aj2, aj5, out_v
+    return ird, lrd, d11, aj2, aj5, [torch.where(near, v, g) for v, g in zip(out_v, out_g)]
 
 
-def _ub(c: _Corner, sd, cd, vert, alp3, full=True, modes=(0, 1, 2)):
+def _ub(c: _Corner, sd, cd, regime, alp3, full=True, modes=(0, 1, 2)):
     """Part B (Okada 1992, Table 6): surface-deformation related terms."""
     ir, ir3 = c.ir, c.ir3
     xi, et, q, r, r3 = c.xi, c.et, c.q, c.r, c.r3
     xi2, q2 = c.xi2, c.q2
     y, d, tt = c.y, c.d, c.tt
-    ird, lrd, d11, aj2, aj5, (ai3, ai4, ak1, ak3, aj3, aj6) = _ub_integrals(c, sd, cd, vert)
+    ird, lrd, d11, aj2, aj5, (ai3, ai4, ak1, ak3, aj3, aj6) = _ub_integrals(c, sd, cd, regime)
     xy = xi * c.y11
     ai1 = -xi * ird * cd - ai4 * sd
     ai2 = lrd + ai3 * sd
@@ -544,11 +635,13 @@ def _edge_singular(xi1, xi2, et1, et2, q):
     return (q == 0) & (((xx <= 0) & (ee == 0)) | ((ee <= 0) & (xx == 0)))
 
 
-def _geometry(y, z_sign, z, depth, sd, cd, aw1, aw2):
+def _geometry(y, z_sign, z, depth, sd, cd, aw1, aw2, snap=False):
+    """eta1, eta2, q of the real (z_sign 1) or image (-1) source; ``snap``: values below EPS set to 0 (as the
+    original, used only for the IRET decision)."""
     d = depth + z_sign * z
     p = y * cd + d * sd
-    q = _snap(y * sd - d * cd)
-    return _snap(p - aw1), _snap(p - aw2), q
+    f = _snap if snap else (lambda v: v)
+    return f(p - aw1), f(p - aw2), f(y * sd - d * cd)
 
 
 def _pack(g: torch.Tensor, weights: torch.Tensor, iret, bad) -> OkadaResult:
@@ -572,11 +665,11 @@ def dc3d(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3, *,
     """
     # a mode whose dislocation is the plain number 0 (not a tensor: no derivative to carry) is not evaluated
     modes = tuple(m for m, v in enumerate((disl1, disl2, disl3)) if not _is_zero_number(v)) or (0,)
-    never_vertical, z_arg = _never_vertical(dip), z
+    static, z_arg = _static_dip(dip), z
     names = ("alpha", "x", "y", "z", "depth", "dip", "al1", "al2", "aw1", "aw2", "disl1", "disl2", "disl3")
     (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3) = as_tensors(
         alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3, names=names)
-    g, iret, bad = _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, modes, never_vertical,
+    g, iret, bad = _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, modes, static,
                               _at_surface(z_arg, z))
     disl = (disl1, disl2, disl3)
     return _pack(g, torch.stack([disl[m] for m in modes], dim=-1) / PI2, iret, bad)
@@ -595,11 +688,11 @@ def dc3d_unit(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, *, derivatives: bo
     if not modes or any(m not in (0, 1, 2) for m in modes) or len(set(modes)) != len(modes):
         raise bad_value("okada", "modes", modes, "expected distinct values among 0, 1, 2")
     names = ("alpha", "x", "y", "z", "depth", "dip", "al1", "al2", "aw1", "aw2")
-    never_vertical, z_arg = _never_vertical(dip), z
+    static, z_arg = _static_dip(dip), z
     (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2) = as_tensors(
         alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, names=names)
     g, iret, bad = _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, tuple(sorted(modes)),
-                              never_vertical, _at_surface(z_arg, z))
+                              static, _at_surface(z_arg, z))
     g = g[[sorted(modes).index(m) for m in modes]] if list(modes) != sorted(modes) else g
     out = g.movedim((0, 1), (-2, -1)) / PI2  # (..., 3 modes, 12 | 3)
     out = torch.where(bad[..., None, None], torch.zeros_like(out), out)
@@ -607,14 +700,20 @@ def dc3d_unit(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, *, derivatives: bo
     return OkadaResult(out[..., :3], grad, iret)
 
 
-def _never_vertical(dip) -> bool:
-    """True when ``dip`` is a plain number or NumPy array (no tensor: nothing traced) with no cos(dip) = 0: the
-    vertical-fault branch can then be left out statically, also under ``torch.compile`` and ``torch.func``."""
+def _static_dip(dip):
+    """(mirror, regime) known before tracing when ``dip`` is a plain number or NumPy array (no tensor: nothing
+    traced): ``mirror`` True/False when every dip is above/at most 90 deg (None: mixed or unknown), ``regime`` "v" /
+    "g" when every (mirrored) dip is near-vertical / not (None: mixed or unknown); see :func:`_dc3d_core`."""
     if isinstance(dip, (int, float)):  # math, not numpy: constant-folded by torch.compile
-        return abs(math.cos(math.radians(dip))) >= EPS
+        d = float(dip)
+        return d > 90.0, ("v" if math.cos(math.radians(180.0 - d if d > 90.0 else d)) < C0 else "g")
     if isinstance(dip, (np.ndarray, np.generic)) and not torch.compiler.is_compiling():
-        return not bool(np.any(np.abs(np.cos(np.radians(dip.astype(float)))) < EPS))
-    return False
+        d = np.asarray(dip, dtype=float)
+        m = d > 90.0
+        near = np.cos(np.radians(np.where(m, 180.0 - d, d))) < C0
+        return ((True if m.all() else False if not m.any() else None),
+                ("v" if near.all() else "g" if not near.any() else None))
+    return None, None
 
 
 def _at_surface(z_arg, z: torch.Tensor) -> bool:
@@ -625,21 +724,51 @@ def _at_surface(z_arg, z: torch.Tensor) -> bool:
     return not z.requires_grad and _plain_eager_cpu(z) and not bool(z.any())
 
 
-def _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, modes=(0, 1, 2), never_vertical=False,
+def _mirror_signs(modes, derivatives, ref: torch.Tensor) -> torch.Tensor:
+    """Signs (M, 12 | 3) taking the responses of the mirrored fault back (see :func:`_dc3d_core`): dip slip changes
+    sign; a component along x or y changes sign, and so does a derivative along x or y."""
+    p = (-1.0, -1.0, 1.0)
+    comp = [p[o % 3] * (p[o // 3 - 1] if o >= 3 else 1.0) for o in range(12 if derivatives else 3)]
+    rows = [[(-1.0 if m == 1 else 1.0) * v for v in comp] for m in modes]
+    return torch.tensor(rows, dtype=ref.dtype, device=ref.device).view(len(modes), len(comp), *(1,) * ref.dim())
+
+
+def _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, modes=(0, 1, 2), static=(None, None),
                surface=False):
     """Singular-case handling of DC3D, then the per-mode responses (M, 12 | 3, ...) (times 2 pi), iret, bad.
-    ``never_vertical`` (see :func:`_never_vertical`) leaves out the cos(dip) = 0 branch (``vert`` None below);
-    ``surface`` (see :func:`_at_surface`) the image-source duplicate and the z-weighted part-C derivatives (the
-    placeholder z = -1 of singular stations is then wrong, but their outputs are zeroed)."""
-    sd, cd, vert = _dip_trig(dip)
-    vert_branch = None if never_vertical else vert
+
+    A fault dipping more than 90 deg is evaluated as the same fault seen from the other side (rotated by 180 deg
+    about the vertical: x, y -> -x, -y, [al1, al2] -> [-al2, -al1], dip -> 180 - dip, dip slip -> -dip slip), an
+    exact identity, so that every formula below sees dips in [0, 90]. ``static`` (see :func:`_static_dip`) fixes the
+    mirror and the part-B regime before tracing where it can (plain eager CPU calls decide from the values);
+    ``surface`` (see :func:`_at_surface`) leaves out the image-source duplicate and the z-weighted part-C derivatives
+    (the placeholder z = -1 of singular stations is then wrong, but their outputs are zeroed)."""
+    mirror, regime = static
+    flip = None
+    if mirror is None:
+        flip = dip > 90.0
+        mirror = _maybe_any(flip)
+        if mirror and _plain_eager_cpu(flip) and bool(flip.all()):
+            flip = None  # all mirrored
+    if mirror:
+        if flip is None:
+            x, y, al1, al2, dip = -x, -y, -al2, -al1, 180.0 - dip
+        else:
+            x, y = torch.where(flip, -x, x), torch.where(flip, -y, y)
+            al1, al2 = torch.where(flip, -al2, al1), torch.where(flip, -al1, al2)
+            dip = torch.where(flip, 180.0 - dip, dip)
+    rad = dip * (math.pi / 180.0)
+    sd, cd = torch.sin(rad), torch.cos(rad)
+    if regime is None and _plain_eager_cpu(cd):
+        near = cd < C0
+        regime = "v" if bool(near.all()) else "g" if not bool(near.any()) else None
 
     # singular cases, from the raw (snapped) geometry
     with torch.no_grad():
         xi1, xi2 = _snap(x - al1), _snap(x - al2)
         sing = torch.zeros_like(x, dtype=torch.bool)
         for sgn in (1.0, -1.0):
-            e1, e2, q = _geometry(y, sgn, z, depth, sd, cd, aw1, aw2)
+            e1, e2, q = _geometry(y, sgn, z, depth, sd, cd, aw1, aw2, snap=True)
             sing = sing | _edge_singular(xi1, xi2, e1, e2, q)
         above = z > 0
         iret = torch.where(above, 2, torch.where(sing, 1, 0)).to(torch.int64)
@@ -647,8 +776,11 @@ def _dc3d_core(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, derivatives, mode
     # safe station where iret != 0 (outputs are zeroed there): beyond the xi2 end, below the surface
     x = torch.where(bad, al2 + (al2 - al1).abs() + 1.0, x)
     z = torch.where(bad, -torch.ones_like(z), z)
-    return (_dc3d_modes(alpha, x, y, z, depth, sd, cd, vert_branch, al1, al2, aw1, aw2, derivatives, modes,
-                        surface), iret, bad)
+    g = _dc3d_modes(alpha, x, y, z, depth, sd, cd, regime, al1, al2, aw1, aw2, derivatives, modes, surface)
+    if mirror:
+        sgn = _mirror_signs(modes, derivatives, x)
+        g = g * (sgn if flip is None else torch.where(flip, sgn, torch.ones_like(sgn)))
+    return g, iret, bad
 
 
 def _rot(v: torch.Tensor, sd, cd) -> torch.Tensor:
@@ -657,7 +789,7 @@ def _rot(v: torch.Tensor, sd, cd) -> torch.Tensor:
     return torch.stack([v0, v1 * cd - v2 * sd, v1 * sd + v2 * cd], dim=2)
 
 
-def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivatives, modes=(0, 1, 2),
+def _dc3d_modes(alpha, x, y, z, depth, sd, cd, regime, al1, al2, aw1, aw2, derivatives, modes=(0, 1, 2),
                 surface=False):
     """Responses (M, 12 | 3, ...) times 2 pi, per unit dislocation of each of ``modes`` (0 strike, 1 dip, 2 tensile).
     ``surface``: every station has z = 0 (see :func:`_at_surface`).
@@ -666,13 +798,13 @@ def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivat
     a contiguous block and the corner sum works on contiguous slices."""
     alp = _alpha_constants(alpha)
     alp1, alp2, alp3, alp4, alp5 = alp
-    xi = torch.stack([_snap(x - al1), _snap(x - al2)], dim=0)[None]  # (1, 2, ...)  J
+    xi = torch.stack([x - al1, x - al2], dim=0)[None]  # (1, 2, ...)  J
     regx = xi[:, :1] < 0  # (1, 1, ...): both xi < 0 -> reflect the xi terms of the pair
     ngroup = 4 if derivatives else 1
     trail = (1,) * x.dim()
     flip = torch.tensor([1.0, 1.0, -1.0], dtype=xi.dtype, device=xi.device).view(3, *trail)
     if surface:
-        return _surface_modes(alp, y, z, depth, sd, cd, vert, xi, regx, aw1, aw2, derivatives, modes, flip)
+        return _surface_modes(alp, y, z, depth, sd, cd, regime, xi, regx, aw1, aw2, derivatives, modes, flip)
     parts = []
     for real in (True, False):
         e1, e2, q = _geometry(y, 1.0 if real else -1.0, z, depth, sd, cd, aw1, aw2)
@@ -683,7 +815,7 @@ def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivat
             parts.append(_corner_sum(_ua(c, sd, cd, alp1, alp2, derivatives, modes)))
         else:
             parts.append(_corner_sum(_ua(c, sd, cd, alp1, alp2, derivatives, modes))
-                         + _corner_sum(_ub(c, sd, cd, vert, alp3, derivatives, modes)))
+                         + _corner_sum(_ub(c, sd, cd, regime, alp3, derivatives, modes)))
             parts.append(_corner_sum(_uc(c, z, sd, cd, alp4, alp5, derivatives, modes)))
     dua, dab, duc = (v.unflatten(1, (ngroup, 3)) for v in parts)  # (modes, groups, 3, ...)
     sgn = torch.tensor([1.0, 1.0, 1.0, -1.0][:ngroup], dtype=dua.dtype, device=dua.device).view(ngroup, 1, *trail)
@@ -696,7 +828,7 @@ def _dc3d_modes(alpha, x, y, z, depth, sd, cd, vert, al1, al2, aw1, aw2, derivat
     return tot.flatten(1, 2)
 
 
-def _surface_modes(alp, y, z, depth, sd, cd, vert, xi, regx, aw1, aw2, derivatives, modes, flip):
+def _surface_modes(alp, y, z, depth, sd, cd, regime, xi, regx, aw1, aw2, derivatives, modes, flip):
     """:func:`_dc3d_modes` for stations at z = 0, where the real and image sources coincide: the part-A terms cancel
     in the displacement and its x, y derivatives and double in d/dz, and part C enters only through its
     displacement group (F R(C) in d/dz; the rest is multiplied by z = 0). One corner set; part A only for d/dz.
@@ -705,7 +837,7 @@ def _surface_modes(alp, y, z, depth, sd, cd, vert, xi, regx, aw1, aw2, derivativ
     e1, e2, q = _geometry(y, -1.0, z, depth, sd, cd, aw1, aw2)
     et = torch.stack([e1, e2], dim=0)[:, None]  # (2, 1, ...)  K
     c = _Corner(xi, et, q, sd, cd, regx, et[:1] < 0)
-    tot = _corner_sum(_ub(c, sd, cd, vert, alp3, derivatives, modes)).unflatten(1, (-1, 3))  # (M, G, 3, ...)
+    tot = _corner_sum(_ub(c, sd, cd, regime, alp3, derivatives, modes)).unflatten(1, (-1, 3))  # (M, G, 3, ...)
     if derivatives:
         a_dz = _corner_sum([m[9:] for m in _ua(c, sd, cd, alp1, alp2, True, modes)])  # (M, 3, ...)
         c_u = _corner_sum(_uc(c, z, sd, cd, alp4, alp5, False, modes))

@@ -12,7 +12,10 @@ size, seed and stream (regenerating it gives identical arrays).
 """
 from __future__ import annotations
 
+import logging
+import json
 from collections.abc import Mapping
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +24,13 @@ import xarray as xr
 from scipy.interpolate import RegularGridInterpolator
 
 from sciml.errors import InputError, bad_value
-from sciml.forward.acoustic import ricker, simulate_acoustic, stable_dt
+from sciml.forward.acoustic import greens_pressure_2d, ricker, simulate_acoustic, stable_dt
 from sciml.forward.darcy import cell_centres, solve_darcy
 from sciml.gp import GaussianProcess
 from sciml.operators.fields import sample_grid
+from sciml.progress import track
+
+_log = logging.getLogger(__name__)
 
 DARCY_FIELDS = ("kernel", "variance", "length_scale", "mean", "coefficient", "k_low", "k_high", "source")
 WAVE_FIELDS = ("n", "dx", "refine", "kernel", "v_mean", "v_std", "length_scale", "v_gradient", "v_min", "v_max",
@@ -77,7 +83,7 @@ def make_darcy_dataset(cfg: Mapping[str, Any], n: int, count: int, seed: int, st
     c = generator_fields(cfg, DARCY_FIELDS, "operators darcy config")
     xc = cell_centres(int(n))
     log_k = darcy_inputs(c, n, count, seed, stream)
-    u = np.stack([solve_darcy(m, float(c["source"])) for m in log_k])
+    u = np.stack([solve_darcy(m, float(c["source"])) for m in track(log_k, "Darcy solves", log=_log)])
     dims = ("sample", "y", "x")
     return xr.Dataset(
         {"log_k": (dims, log_k, {"units": "1", "long_name": "natural log of permeability"}),
@@ -101,6 +107,9 @@ def load_neuralop_darcy(path: str | Path) -> xr.Dataset:
         raise InputError(f"{path}: fields 'x', 'y': cannot be read ({err})") from err
     if mask.ndim != 3 or mask.shape != u.shape or mask.shape[1] != mask.shape[2]:
         raise InputError(f"{path}: fields 'x' {mask.shape} / 'y' {u.shape}: expected equal (N, n, n) arrays")
+    if not np.isfinite(u).all():
+        i = tuple(int(k) for k in np.argwhere(~np.isfinite(u))[0])
+        raise bad_value(f"{path} at sample {i[0]}, node {i[1:]}", "y", float(u[i]), "pressure not finite")
     n = mask.shape[1]
     xc = cell_centres(n)
     dims = ("sample", "y", "x")
@@ -122,23 +131,62 @@ def wave_grid(cfg: Mapping[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return np.arange(n) * dx, np.arange((n - 1) * r + 1) * dx / r
 
 
+def _source_index(c: Mapping[str, Any], nf: int) -> tuple[int, int]:
+    return int(round(c["source_z"] * (nf - 1))), int(round(c["source_x"] * (nf - 1)))
+
+
 def simulate_snapshots(velocity_fine: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:
     """Pressure snapshot at ``t_snapshot`` for velocity models on the simulation grid ``(B, nf, nf)``,
-    subsampled to the stored grid ``(B, n, n)``."""
+    subsampled to the stored grid ``(B, n, n)``. Each model gets its own time step (Courant number ``cfl``
+    at its maximum velocity), so a sample does not depend on the others in its set."""
+    c = generator_fields(cfg, WAVE_FIELDS, "operators wave config")
+    r = int(c["refine"])
+    dxf = float(c["dx"]) / r
+    src = _source_index(c, velocity_fine.shape[-1])
+    out = []
+    for v in velocity_fine:
+        nt = int(np.ceil(c["t_snapshot"] / stable_dt(float(v.max()), dxf, float(c["cfl"]))))
+        dt = c["t_snapshot"] / nt
+        w = ricker(np.arange(nt + 1) * dt, float(c["f0"]))
+        res = simulate_acoustic(v, dxf, dt, nt, src, w, snapshot_steps=[nt], pml=int(c["pml"]))
+        out.append(res.snapshots[0, ::r, ::r])
+    return np.stack(out)
+
+
+@lru_cache(maxsize=8)
+def _unit_greens_table(t: float, f0: float, count: int = 1500) -> tuple[np.ndarray, np.ndarray]:
+    """``g(tau) = 1/(2 pi) int_0^inf s(t - tau cosh eta) d eta`` (the unit-velocity 2-D Green's function
+    convolved with the Ricker ``s``, :func:`~sciml.forward.acoustic.greens_pressure_2d`) on ``tau`` in (0, t]."""
+    tau = np.linspace(t / count, t, count)
+    return tau, np.array([greens_pressure_2d(float(r), np.array([t]), 1.0, f0)[0] for r in tau])
+
+
+def direct_wave(velocity_fine: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:
+    """Ray-theory direct wave at ``t_snapshot`` (s2 m-2) for models on the simulation grid ``(B, nf, nf)``,
+    on the stored grid ``(B, n, n)``: the homogeneous-medium 2-D solution of the source velocity ``c_s``,
+    ``g(T(x)) / c_s^2``, with the straight-ray time ``r / c_s`` replaced by the first-arrival time ``T(x)``
+    of the model (fast marching, :func:`~sciml.forward.eikonal.fast_marching`). It carries the kinematics
+    (the wavefront's position and shape) that a snapshot surrogate finds hardest to learn."""
+    from sciml.forward.eikonal import Grid2D, fast_marching
+
     c = generator_fields(cfg, WAVE_FIELDS, "operators wave config")
     r = int(c["refine"])
     dxf = float(c["dx"]) / r
     nf = velocity_fine.shape[-1]
-    dt0 = stable_dt(float(velocity_fine.max()), dxf, float(c["cfl"]))
-    nt = int(np.ceil(c["t_snapshot"] / dt0))
-    dt = c["t_snapshot"] / nt
-    src = (int(round(c["source_z"] * (nf - 1))), int(round(c["source_x"] * (nf - 1))))
-    w = ricker(np.arange(nt + 1) * dt, float(c["f0"]))
-    res = simulate_acoustic(velocity_fine, dxf, dt, nt, src, w, snapshot_steps=[nt], pml=int(c["pml"]))
-    return res.snapshots[:, 0, ::r, ::r]
+    iz, ix = _source_index(c, nf)
+    grid = Grid2D(0.0, 0.0, dxf, dxf, nf, nf)
+    tau, g = _unit_greens_table(float(c["t_snapshot"]), float(c["f0"]))
+    out = []
+    for v in velocity_fine:
+        cs = float(v[iz, ix])
+        t = fast_marching(1.0 / v, grid, (ix * dxf, iz * dxf), source_radius=5 * dxf)  # straight rays near the source
+        t = np.maximum(t, 0.5 * dxf / cs)[::r, ::r]
+        out.append(np.interp(t, tau, g, right=0.0) / cs**2)
+    return np.stack(out)
 
 
-def _wave_dataset(vel_fine: np.ndarray, c: Mapping[str, Any], attrs: Mapping[str, Any]) -> xr.Dataset:
+def _wave_dataset(vel_fine: np.ndarray, c: Mapping[str, Any], attrs: Mapping[str, Any],
+                  extra: Mapping[str, tuple] | None = None) -> xr.Dataset:
     r = int(c["refine"])
     p = simulate_snapshots(vel_fine, c)
     xs, _ = wave_grid(c)
@@ -146,28 +194,43 @@ def _wave_dataset(vel_fine: np.ndarray, c: Mapping[str, Any], attrs: Mapping[str
     return xr.Dataset(
         {"velocity": (dims, vel_fine[:, ::r, ::r], {"units": "m s-1", "long_name": "P-wave velocity"}),
          "pressure": (dims, p, {"units": "s2 m-2", "long_name":
-                                f"pressure snapshot at t = {c['t_snapshot']} s for a unit Ricker source"})},
+                                f"pressure snapshot at t = {c['t_snapshot']} s for a unit Ricker source"}),
+         "direct_wave": (dims, direct_wave(vel_fine, c), {
+             "units": "s2 m-2", "long_name": "ray-theory direct wave (first-arrival time, homogeneous-medium "
+                                             "2-D Green's function of the source velocity)"}),
+         **(extra or {})},
         coords={"sample": _coord("sample", np.arange(p.shape[0]), "1", "sample index"),
                 "z": _coord("z", xs, "m", "depth"), "x": _coord("x", xs, "m", "horizontal distance")},
         attrs={"problem": "wave", **attrs, **{f"gen_{k}": v for k, v in c.items()}},
     )
 
 
-def make_wave_dataset(cfg: Mapping[str, Any], count: int, seed: int, stream: int = 0) -> xr.Dataset:
-    """``count`` GP velocity models (mean + depth gradient + SE field, clipped to [v_min, v_max]) and
-    their snapshots: variables ``velocity`` (m/s) and ``pressure`` over ``(sample, z, x)``."""
+def make_wave_dataset(cfg: Mapping[str, Any], prior: Mapping[str, Any], count: int, seed: int,
+                      stream: int = 0) -> xr.Dataset:
+    """``count`` velocity models of the mixture prior (:func:`sciml.operators.velocity.sample_velocity_models`:
+    GP, layered and faulted models, optionally under water, clipped to [v_min, v_max]) and their snapshots:
+    variables ``velocity`` (m/s), ``pressure``, ``direct_wave`` and ``family`` / ``water`` over ``sample``."""
+    from sciml.operators.velocity import FAMILIES, PRIOR_FIELDS, sample_velocity_models
+
     c = generator_fields(cfg, WAVE_FIELDS, "operators wave config")
+    p = generator_fields(prior, PRIOR_FIELDS, "operators wave prior")
     rng = np.random.default_rng([int(seed), int(stream)])
     _, xf = wave_grid(c)
-    gp = GaussianProcess(c["kernel"], c["v_std"] ** 2, c["length_scale"], c["v_mean"])
-    v = sample_grid(gp, xf, xf, int(count), rng) + c["v_gradient"] * (xf - xf.mean())[None, :, None]
-    v = np.clip(v, c["v_min"], c["v_max"])
-    return _wave_dataset(v, c, {"seed": int(seed), "stream": int(stream), "velocity_source": "gaussian process"})
+    v, family, water = sample_velocity_models(c, p, xf, int(count), rng)
+    extra = {"family": (("sample",), family.astype(np.int8), {
+                 "units": "1", "long_name": "velocity-model family", "flag_values": " ".join(map(str, range(3))),
+                 "flag_meanings": " ".join(FAMILIES)}),
+             "water": (("sample",), water.astype(np.int8), {"units": "1", "long_name": "water layer on top (1 = yes)"})}
+    return _wave_dataset(v, c, {"seed": int(seed), "stream": int(stream), "velocity_source": "mixture prior",
+                                **{f"prior_{k}": json.dumps(v_) if isinstance(v_, (dict, list)) else v_
+                                   for k, v_ in p.items()}}, extra)
 
 
 def read_marmousi(path: str | Path, nx: int = 383, nz: int = 141) -> np.ndarray:
     """Marmousi Vp (m/s) as ``(nz, nx)`` from the raw little-endian float32 file (C-order ``(nx, nz)``)."""
     path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: Marmousi velocity file not found")
     raw = np.fromfile(path, dtype="<f4")
     if raw.size != nx * nz:
         raise bad_value(str(path), "size", raw.size, f"values: expected {nx} x {nz} = {nx * nz}")

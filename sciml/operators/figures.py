@@ -83,7 +83,37 @@ def error_vs_size_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[fl
 
 Runs = Mapping[tuple[str, int], xr.Dataset]
 LABELS = {"fno": "FNO", "deeponet": "DeepONet", "pino": "physics-informed FNO", "sciml": "FNO (sciml)",
-          "neuralop": "FNO (neuraloperator)"}
+          "neuralop": "FNO (neuraloperator)", "fno_ray": "FNO + ray-theory input"}
+
+
+def learning_curve_figure(runs: Runs, *, title: str):
+    """Left: validation relative L2 error (points, every ``val_every`` steps) and the training loss (running
+    mean over 1 % of the steps) against the optimisation step; right: the learning-rate schedule."""
+    fig, axes = new_figure(1, 2, width=4.4, height=3.2)
+    ax, axl = axes[0, 0], axes[0, 1]
+    for (model, n), ds in sorted(runs.items()):
+        step, label = ds["step"].values, f"{LABELS.get(model, model)}, N={n}"
+        loss = ds["loss_data"].values if "loss_data" in ds else ds["loss"].values
+        w = max(1, len(loss) // 100)
+        smooth = np.convolve(loss, np.ones(w) / w, mode="valid")
+        line, = ax.semilogy(step[w - 1:], smooth, lw=0.8, alpha=0.6)
+        val = ds["val_metric"].values
+        ok = np.isfinite(val)
+        if ok.any():
+            ax.semilogy(step[ok], val[ok], "o-", ms=3, color=line.get_color(), label=label)
+        else:
+            line.set_label(label + " (training loss)")
+        axl.semilogy(step, ds["learning_rate"].values, color=line.get_color(), label=label)
+    ax.set_xlabel("optimisation step (count)")
+    ax.set_ylabel("relative L2 error (1)")
+    ax.set_title(f"{title}: validation (points), training (lines)", fontsize=8)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6)
+    axl.set_xlabel("optimisation step (count)")
+    axl.set_ylabel("learning rate (1)")
+    axl.set_title("learning-rate schedule", fontsize=8)
+    axl.grid(True, which="both", alpha=0.3)
+    return fig
 UNIT_SQUARE = (0.0, 1.0, 0.0, 1.0)
 
 
@@ -120,8 +150,9 @@ def darcy_figures(runs: Runs, test: xr.Dataset, fine: xr.Dataset):
     curves = {f"{LABELS[m]} ({n_test}²)": _curve(runs, m, "mean_rel_l2") for m in ("fno", "pino", "deeponet")}
     curves[f"FNO ({n_fine}², zero-shot)"] = _curve(runs, "fno", "mean_rel_l2_fine")
     curves = {k: v for k, v in curves.items() if v[0]}
-    fig_size = error_vs_size_figure(curves, title="Darcy flow: test error vs training-set size")
-    return fig_pred, fig_size
+    fig_size = error_vs_size_figure(curves, title="Darcy flow: test error vs training-set size", reference=0.03,
+                                    reference_label="goal on the default CPU budget (0.03)")
+    return fig_pred, fig_size, learning_curve_figure(runs, title="Darcy")
 
 
 def neuralop_figures(runs: Runs, test16: xr.Dataset, test32: xr.Dataset):
@@ -155,19 +186,32 @@ def _wave_row(title: str, data: xr.Dataset, ds: xr.Dataset, sfx: str, k: int) ->
 
 
 def wave_figures(runs: Runs, test: xr.Dataset, marmousi: xr.Dataset):
-    """Wave surrogate: in-distribution and Marmousi (out-of-distribution) predictions, error vs size."""
-    ds = _largest(runs, "fno")
+    """Wave surrogate: in-distribution and Marmousi (out-of-distribution) predictions of the largest run of
+    the best model, error vs size of every model, learning curves."""
+    models = sorted({m for m, _ in runs}, key=lambda m: m != "fno_ray")
+    model = models[0]
+    ds = _largest(runs, model)
     n = ds.attrs["n_train"]
     src = marmousi.attrs.get("velocity_source", "marmousi").split(" (")[0]
-    rows = [_wave_row(f"FNO, N={n}: GP test model", test, ds, "", 0)]
-    rows += [_wave_row(f"FNO, N={n}: {src} window {k}", marmousi, ds, "_marmousi", k)
+    families = str(test["family"].attrs.get("flag_meanings", "")).split()
+    rows = []
+    for fam in range(len(families)):  # one test model of each family
+        k = np.flatnonzero(test["family"].values == fam)
+        if k.size:
+            rows.append(_wave_row(f"{LABELS[model]}, N={n}: {families[fam]} test model", test, ds, "", int(k[0])))
+    rows += [_wave_row(f"{LABELS[model]}, N={n}: {src} window {k}", marmousi, ds, "_marmousi", k)
              for k in range(min(2, marmousi.sizes["sample"]))]
     fig_pred = comparison_figure(rows)
-    curves = {"GP test set (in distribution)": _curve(runs, "fno", "mean_rel_l2"),
-              f"{src} windows (out of distribution)": _curve(runs, "fno", "mean_rel_l2_marmousi")}
+    curves = {}
+    for m in models:
+        curves[f"{LABELS[m]}: test (in distribution)"] = _curve(runs, m, "mean_rel_l2")
+        curves[f"{LABELS[m]}: {src} windows"] = _curve(runs, m, "mean_rel_l2_marmousi")
     fig_size = error_vs_size_figure(curves, title="Acoustic snapshot FNO: error vs training-set size")
-    return fig_pred, fig_size
+    for y, name in ((0.15, "goal in distribution (0.15)"), (0.30, "goal on Marmousi (0.30)")):
+        fig_size.axes[0].axhline(y, color="0.6", ls=":", lw=1, label=name)
+    fig_size.axes[0].legend(fontsize=6)
+    return fig_pred, fig_size, learning_curve_figure(runs, title="Acoustic snapshot")
 
 
-__all__ = ["FieldRow", "comparison_figure", "darcy_figures", "error_vs_size_figure", "neuralop_figures",
-           "wave_figures"]
+__all__ = ["FieldRow", "comparison_figure", "darcy_figures", "error_vs_size_figure", "learning_curve_figure",
+           "neuralop_figures", "wave_figures"]

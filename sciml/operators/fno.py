@@ -16,17 +16,29 @@ from torch import nn
 from sciml.errors import InputError, bad_value
 
 
+INITS = ("glorot", "uniform")
+
+
 class SpectralConv2d(nn.Module):
     """Fourier layer kernel: multiply the lowest ``modes x modes`` Fourier coefficients by learned complex
-    matrices (``in_channels -> out_channels``); higher modes are dropped."""
+    matrices (``in_channels -> out_channels``); higher modes are dropped.
+
+    ``init``: ``glorot`` (complex normal, variance ``2 / (in + out)``, as the ``neuraloperator`` package) or
+    ``uniform`` (``U(0, 1) / (in * out)`` per real part, the original FNO code: the spectral path starts
+    ~100x weaker than the pointwise one and must grow first)."""
 
     def __init__(self, in_channels: int, out_channels: int, modes1: int, modes2: int, *,
-                 dtype: torch.dtype = torch.float32, generator: torch.Generator | None = None):
+                 dtype: torch.dtype = torch.float32, generator: torch.Generator | None = None, init: str = "glorot"):
         super().__init__()
         self.modes1, self.modes2 = int(modes1), int(modes2)
-        scale = 1.0 / (in_channels * out_channels)
         shape = (2, in_channels, out_channels, self.modes1, self.modes2, 2)  # (corner, i, o, k1, k2, re/im)
-        self.weight = nn.Parameter(scale * torch.rand(shape, generator=generator, dtype=dtype))
+        if init == "glorot":
+            w = torch.randn(shape, generator=generator, dtype=dtype) * (1.0 / (in_channels + out_channels)) ** 0.5
+        elif init == "uniform":
+            w = torch.rand(shape, generator=generator, dtype=dtype) / (in_channels * out_channels)
+        else:
+            raise bad_value("FNO config", "init", init, f"expected one of {INITS}")
+        self.weight = nn.Parameter(w)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         b, _, h, w = x.shape
@@ -64,11 +76,12 @@ class FNO2d(nn.Module):
 
     ``width``: channels of the Fourier layers; ``modes``: retained Fourier modes per axis; ``layers``:
     number of Fourier layers; ``projection``: hidden width of the output MLP; ``padding``: domain padding
-    as a fraction of H and W. Initialisation is reproducible through ``seed``.
+    as a fraction of H and W; ``init``: spectral weights (:class:`SpectralConv2d`). Initialisation is
+    reproducible through ``seed``.
     """
 
     def __init__(self, in_channels: int = 1, out_channels: int = 1, *, width: int = 32, modes: int = 12,
-                 layers: int = 4, projection: int = 128, padding: float = 0.0,
+                 layers: int = 4, projection: int = 128, padding: float = 0.0, init: str = "uniform",
                  dtype: torch.dtype = torch.float32, seed: int = 0):
         super().__init__()
         for name, val in (("width", width), ("modes", modes), ("layers", layers), ("projection", projection)):
@@ -80,7 +93,7 @@ class FNO2d(nn.Module):
         gen = torch.Generator().manual_seed(int(seed))
         self.lift = nn.Conv2d(in_channels + 2, width, 1, dtype=dtype)
         self.spectral = nn.ModuleList(
-            SpectralConv2d(width, width, modes, modes, dtype=dtype, generator=gen) for _ in range(layers))
+            SpectralConv2d(width, width, modes, modes, dtype=dtype, generator=gen, init=init) for _ in range(layers))
         self.pointwise = nn.ModuleList(nn.Conv2d(width, width, 1, dtype=dtype) for _ in range(layers))
         self.proj1 = nn.Conv2d(width, projection, 1, dtype=dtype)
         self.proj2 = nn.Conv2d(projection, out_channels, 1, dtype=dtype)

@@ -4,19 +4,24 @@
 (:func:`neuralop_fno`); :func:`fit_and_evaluate` trains one on the first ``n`` samples of a data set and
 evaluates it on test sets (predictions, per-sample errors, ``metric_*`` variables).
 
-Models act on physical fields: :class:`NormalizedOperator` standardises the input and rescales the
+Models act on physical fields: :class:`NormalizedOperator` standardises each input channel and rescales the
 output with scalar statistics of the training set (scalars, not per-pixel, so the operator stays
-resolution independent), stored as buffers so saved weights are self-contained.
+resolution independent), stored as buffers so saved weights are self-contained. Inputs are one or more
+variables of a data set stacked as channels (:func:`stack_inputs`; Darcy: ``log_k``; wave: ``velocity``,
+optionally with the ray-theory ``direct_wave``).
 Loss terms: ``data`` = mean relative L2 error of a mini-batch; ``pde`` (physics-informed option for Darcy)
 = relative discrete Darcy residual of the prediction (:func:`~sciml.operators.physics.darcy_residual_loss`)
 on labelled and optional unlabelled inputs. Mini-batches are a deterministic function of the step
-(epoch permutation seeded by ``(seed, epoch)``), as the trainer's resume contract requires.
+(epoch permutation seeded by ``(seed, epoch)``), as the trainer's resume contract requires, so a run resumed
+from its checkpoint (``checkpoint=``) gives the uninterrupted result. With a validation set, its mean
+relative L2 error every ``val_every`` steps is the learning curve (history variable ``val_metric``), and the
+best-validated weights are kept (the trainer's ``restore_best``); the test sets are never used in training.
 """
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,42 +40,74 @@ from sciml.operators.physics import darcy_residual_loss
 
 MODEL_KINDS = ("fno", "deeponet")
 FIELD_DIMS = {"darcy": ("y", "x"), "wave": ("z", "x")}
-FIELD_VARS = {"darcy": ("log_k", "u"), "wave": ("velocity", "pressure")}
+FIELD_VARS = {"darcy": ("log_k", "u"), "wave": ("velocity", "pressure")}  # default input, output
 
 
 class NormalizedOperator(nn.Module):
-    """``u = net((a - a_mean) / a_std) * u_std + u_mean`` for fields ``(B, 1, H, W)``."""
+    """``u = net((a - a_mean) / a_std) * u_std + u_mean`` for inputs ``(B, C, H, W)`` (one mean and standard
+    deviation per channel) and outputs ``(B, 1, H, W)``."""
 
-    def __init__(self, net: nn.Module, a_mean: float, a_std: float, u_mean: float, u_std: float):
+    def __init__(self, net: nn.Module, a_mean: float | Sequence[float], a_std: float | Sequence[float],
+                 u_mean: float, u_std: float):
         super().__init__()
         self.net = net
         self.dtype = net.dtype
-        for name, val in (("a_mean", a_mean), ("a_std", a_std), ("u_mean", u_mean), ("u_std", u_std)):
+        a_mean, a_std = np.atleast_1d(np.asarray(a_mean, float)), np.atleast_1d(np.asarray(a_std, float))
+        self.register_buffer("a_mean", torch.tensor(a_mean, dtype=net.dtype).reshape(1, -1, 1, 1))
+        self.register_buffer("a_std", torch.tensor(np.where(a_std > 0, a_std, 1.0), dtype=net.dtype).reshape(1, -1, 1, 1))
+        for name, val in (("u_mean", u_mean), ("u_std", u_std)):
             self.register_buffer(name, torch.tensor(float(val), dtype=net.dtype))
+
+    @property
+    def in_channels(self) -> int:
+        return int(self.a_mean.shape[1])
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         return self.net((a - self.a_mean) / self.a_std) * self.u_std + self.u_mean
 
 
+def _channels(a: np.ndarray) -> np.ndarray:
+    a = np.asarray(a)
+    return a[:, None] if a.ndim == 3 else a
+
+
+def _stats(a: np.ndarray, u: np.ndarray) -> tuple[np.ndarray, np.ndarray, float, float]:
+    a = _channels(a)
+    return a.mean(axis=(0, 2, 3)), a.std(axis=(0, 2, 3)), float(np.mean(u)), float(np.std(u)) or 1.0
+
+
 def build_model(kind: str, cfg: Mapping[str, Any], *, a: np.ndarray, u: np.ndarray, dtype: torch.dtype,
                 seed: int) -> NormalizedOperator:
-    """FNO (``cfg``: width, modes, layers, projection, padding) or DeepONet (width, depth, basis,
-    activation; sensors = training grid) normalised by the statistics of training arrays ``a``, ``u``
-    ``(N, H, W)``."""
+    """FNO (``cfg``: width, modes, layers, projection, padding) or DeepONet (width, depth, basis, activation,
+    branch, trunk, channels; sensors = training grid; a POD trunk is fitted to ``u``) normalised by the
+    statistics of training arrays ``a`` ``(N, H, W)`` or ``(N, C, H, W)`` and ``u`` ``(N, H, W)``."""
     cfg = dict(cfg)
+    a_mean, a_std, u_mean, u_std = _stats(a, u)
     if kind == "fno":
-        net: nn.Module = FNO2d(1, 1, dtype=dtype, seed=seed, **cfg)
+        net: nn.Module = FNO2d(len(a_mean), 1, dtype=dtype, seed=seed, **cfg)
     elif kind == "deeponet":
-        net = DeepONet2d(a.shape[-1], dtype=dtype, seed=seed, **cfg)
+        if len(a_mean) != 1:
+            raise bad_value("operators config", "inputs", len(a_mean), "DeepONet takes one input field")
+        net = DeepONet2d(np.shape(a)[-1], dtype=dtype, seed=seed, **cfg)
+        if net.trunk_kind == "pod":
+            net.pod_left_out = net.set_pod((np.asarray(u) - u_mean) / u_std)
     else:
         raise bad_value("operators config", "model", kind, f"expected one of {MODEL_KINDS}")
-    a_std = float(a.std()) or 1.0
-    return NormalizedOperator(net, float(a.mean()), a_std, float(u.mean()), float(u.std()))
+    return NormalizedOperator(net, a_mean, a_std, u_mean, u_std)
+
+
+def stack_inputs(ds: xr.Dataset, names: Sequence[str], count: int | None = None) -> np.ndarray:
+    """Variables ``names`` of ``ds`` (first ``count`` samples) as channels ``(N, C, H, W)``."""
+    missing = [n for n in names if n not in ds]
+    if missing:
+        raise InputError(f"{ds.attrs.get('source_file', 'data set')}: input variable(s) {missing} not found; "
+                         f"it has {sorted(ds.data_vars)}")
+    return np.stack([ds[n].values[:count] for n in names], axis=1)
 
 
 def as_fields(x: np.ndarray, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    """``(N, H, W)`` array to a ``(N, 1, H, W)`` tensor."""
-    return torch.as_tensor(np.asarray(x)[:, None], dtype=dtype, device=device)
+    """``(N, H, W)`` array to a ``(N, 1, H, W)`` tensor (``(N, C, H, W)`` is kept)."""
+    return torch.as_tensor(_channels(x), dtype=dtype, device=device)
 
 
 def _batch(step: int, n: int, batch_size: int, seed: int) -> torch.Tensor:
@@ -83,12 +120,15 @@ def _batch(step: int, n: int, batch_size: int, seed: int) -> torch.Tensor:
 def train_operator(model: NormalizedOperator, a: torch.Tensor, u: torch.Tensor, config: TrainConfig, *,
                    batch_size: int, seed: int, device: torch.device, physics: Mapping[str, Any] | None = None,
                    a_unlabeled: torch.Tensor | None = None, checkpoint: str | Path | None = None,
+                   validate: Callable[[nn.Module], float] | None = None,
                    logger: logging.Logger | None = None) -> TrainHistory:
-    """Fit ``model`` to pairs ``a -> u`` (``(N, 1, H, W)``). ``physics``: ``{"source": f, "norm": "h-1" | "l2"}``
-    adds the ``pde`` term (Darcy residual, ``a`` = log-permeability) on the labelled and ``a_unlabeled``
-    inputs; its weight is ``config.weights["pde"]``."""
-    if a.shape != u.shape or a.ndim != 4:
-        raise InputError(f"train_operator: a {tuple(a.shape)} and u {tuple(u.shape)} must be equal (N, 1, H, W)")
+    """Fit ``model`` to pairs ``a -> u`` (``(N, C, H, W)`` -> ``(N, 1, H, W)``). ``physics``: ``{"source": f,
+    "norm": "h-1" | "l2"}`` adds the ``pde`` term (Darcy residual, ``a`` = log-permeability) on the labelled and
+    ``a_unlabeled`` inputs; its weight is ``config.weights["pde"]``. ``validate(model) -> float``: the
+    validation error, every ``config.val_every`` steps; ``checkpoint``: the trainer's resumable state."""
+    if a.ndim != 4 or u.ndim != 4 or a.shape[0] != u.shape[0] or a.shape[2:] != u.shape[2:] or u.shape[1] != 1:
+        raise InputError(f"train_operator: a {tuple(a.shape)} and u {tuple(u.shape)}: expected (N, C, H, W) and "
+                         "(N, 1, H, W) on the same grid")
     if batch_size < 1:
         raise bad_value("operators config", "batch_size", batch_size, "must be >= 1")
     n = a.shape[0]
@@ -103,7 +143,7 @@ def train_operator(model: NormalizedOperator, a: torch.Tensor, u: torch.Tensor, 
                                                norm=physics["norm"])
         return terms
 
-    trainer = Trainer(model, loss_fn, config, device=device, checkpoint=checkpoint, logger=logger)
+    trainer = Trainer(model, loss_fn, config, device=device, checkpoint=checkpoint, validate=validate, logger=logger)
     return trainer.fit()
 
 
@@ -116,7 +156,7 @@ def predict(model: nn.Module, a: torch.Tensor, batch_size: int = 64) -> torch.Te
     return out
 
 
-def neuralop_fno(cfg: Mapping[str, Any], *, dtype: torch.dtype, seed: int) -> nn.Module:
+def neuralop_fno(cfg: Mapping[str, Any], *, dtype: torch.dtype, seed: int, in_channels: int = 1) -> nn.Module:
     """The ``neuraloperator`` package's FNO with our width / modes / layers / padding.
 
     neuraloperator counts ``n_modes`` over the full spectrum (positive and negative frequencies), our
@@ -130,7 +170,7 @@ def neuralop_fno(cfg: Mapping[str, Any], *, dtype: torch.dtype, seed: int) -> nn
         raise bad_value("operators config", "dtype", str(dtype), "the neuraloperator FNO is compared in float32")
     torch.manual_seed(int(seed))
     m = int(cfg["modes"])
-    net = FNO(n_modes=(2 * m, 2 * m), in_channels=1, out_channels=1, hidden_channels=int(cfg["width"]),
+    net = FNO(n_modes=(2 * m, 2 * m), in_channels=int(in_channels), out_channels=1, hidden_channels=int(cfg["width"]),
               n_layers=int(cfg["layers"]), domain_padding=float(cfg["padding"]) or None)
     net.dtype = dtype
     return net
@@ -138,10 +178,12 @@ def neuralop_fno(cfg: Mapping[str, Any], *, dtype: torch.dtype, seed: int) -> nn
 
 def make_operator(kind: str, cfg: Mapping[str, Any], a: np.ndarray, u: np.ndarray, *, dtype: torch.dtype,
                   seed: int) -> NormalizedOperator:
-    """``fno`` / ``deeponet`` (ours) or ``neuralop`` (the package's FNO), normalised by the training data."""
+    """``fno`` / ``deeponet`` (ours) or ``neuralop`` (the package's FNO), normalised by the training data
+    ``a`` ``(N, [C,] H, W)``, ``u`` ``(N, H, W)``."""
     if kind == "neuralop":
-        return NormalizedOperator(neuralop_fno(cfg, dtype=dtype, seed=seed), float(a.mean()), float(a.std()) or 1.0,
-                                  float(u.mean()), float(u.std()))
+        a_mean, a_std, u_mean, u_std = _stats(a, u)
+        return NormalizedOperator(neuralop_fno(cfg, dtype=dtype, seed=seed, in_channels=len(a_mean)), a_mean, a_std,
+                                  u_mean, u_std)
     return build_model(kind, cfg, a=a, u=u, dtype=dtype, seed=seed)
 
 
@@ -151,33 +193,48 @@ def _suffix(name: str) -> str:
 
 def fit_and_evaluate(model: NormalizedOperator, problem: str, train: xr.Dataset, tests: Mapping[str, xr.Dataset],
                      n_train: int, train_cfg: Mapping[str, Any], *, batch_size: int, seed: int, device: torch.device,
-                     dtype: torch.dtype, physics: Mapping[str, Any] | None = None, unlabeled: xr.Dataset | None = None,
+                     dtype: torch.dtype, inputs: Sequence[str] | None = None, val: xr.Dataset | None = None,
+                     physics: Mapping[str, Any] | None = None, unlabeled: xr.Dataset | None = None,
                      checkpoint: str | Path | None = None, logger: logging.Logger | None = None) -> xr.Dataset:
     """Train ``model`` on the first ``n_train`` samples of ``train`` and evaluate it on each test set.
 
-    Output variables per test set ``name`` (suffix ``_name`` except for ``test``): ``prediction``
-    ``(sample, *grid)``, ``rel_l2`` ``(sample)`` and the metrics ``metric_mean_rel_l2`` and
-    ``metric_inference_time``; plus ``metric_train_rel_l2``, ``metric_train_time_s``, ``metric_n_parameters``
-    and the training history over ``step``."""
-    a_name, u_name = FIELD_VARS[problem]
+    ``inputs``: input variables (channels; default the problem's one, :data:`FIELD_VARS`); ``val``: validation
+    set for the learning curve and the choice of the kept weights (see the module docstring); ``checkpoint``:
+    file of the resumable training state. Output variables per test set ``name`` (suffix ``_name`` except for
+    ``test``): ``prediction`` ``(sample, *grid)``, ``rel_l2`` ``(sample)`` and the metrics ``metric_mean_rel_l2``
+    and ``metric_inference_time``; plus ``metric_train_rel_l2``, ``metric_val_rel_l2`` (with ``val``),
+    ``metric_train_time_s``, ``metric_n_parameters`` and the training history over ``step``."""
+    default_in, u_name = FIELD_VARS[problem]
+    names = tuple(inputs or (default_in,))
     if n_train > train.sizes["sample"] or n_train < 1:
         raise bad_value("operators config", "n_train", n_train, f"outside [1, {train.sizes['sample']}] "
                         "(the training set's size)")
-    a_tr = as_fields(train[a_name].values[:n_train], dtype, device)
+    a_tr = as_fields(stack_inputs(train, names, n_train), dtype, device)
     u_tr = as_fields(train[u_name].values[:n_train], dtype, device)
-    a_un = None if unlabeled is None else as_fields(unlabeled[a_name].values, dtype, device)
+    a_un = None if unlabeled is None else as_fields(stack_inputs(unlabeled, names[:1]), dtype, device)
     cfg = TrainConfig.from_dict(dict(train_cfg), source="operators config (train)")
+    validate = None
+    if val is not None:
+        a_va = as_fields(stack_inputs(val, names), dtype, device)
+        u_va = as_fields(val[u_name].values, dtype, device)
+
+        def validate(net: nn.Module) -> float:
+            return float(relative_l2(predict(net, a_va), u_va))
+
     t0 = time.perf_counter()
     hist = train_operator(model, a_tr, u_tr, cfg, batch_size=batch_size, seed=seed, device=device,
-                          physics=physics, a_unlabeled=a_un, checkpoint=checkpoint, logger=logger)
-    train_time = time.perf_counter() - t0
+                          physics=physics, a_unlabeled=a_un, checkpoint=checkpoint, validate=validate, logger=logger)
+    train_time = float(hist.wall_time[-1]) if len(hist) else time.perf_counter() - t0  # resumed runs: all parts
     ds = hist.to_dataset()
+    ds["val_metric"].attrs["long_name"] = "mean relative L2 error on the validation set (NaN where not evaluated)"
     metrics = {"train_rel_l2": (float(relative_l2(predict(model, a_tr), u_tr)), "1",
                                 "mean relative L2 error on the training set")}
+    if val is not None:
+        metrics["val_rel_l2"] = (validate(model), "1", "mean relative L2 error on the validation set (kept weights)")
     dims = FIELD_DIMS[problem]
     for name, test in tests.items():
         sfx = _suffix(name)
-        a_te = as_fields(test[a_name].values, dtype, device)
+        a_te = as_fields(stack_inputs(test, names), dtype, device)
         u_te = as_fields(test[u_name].values, dtype, device)
         t1 = time.perf_counter()
         pred = predict(model, a_te)
@@ -192,9 +249,10 @@ def fit_and_evaluate(model: NormalizedOperator, problem: str, train: xr.Dataset,
         metrics[f"inference_time{sfx}"] = (infer, "s", f"inference wall time ({name} set)")
         for d, src in zip(sdims, ("sample", *dims)):
             ds = ds.assign_coords({d: (d, test[src].values, {**test[src].attrs})})
-    metrics["train_time_s"] = (train_time, "s", "training wall time")
+    metrics["train_time_s"] = (train_time, "s", "training wall time (all parts of a resumed run)")
     metrics["n_parameters"] = (count_parameters(model), "1", "trainable parameters (real scalars)")
     add_metrics(ds, metrics)
     ds.attrs.update({"n_train": int(n_train), "physics_informed": int(physics is not None), "problem": problem,
+                     "inputs": " ".join(names), "val_samples": 0 if val is None else int(val.sizes["sample"]),
                      "unlabeled_samples": 0 if unlabeled is None else int(unlabeled.sizes["sample"])})
     return ds

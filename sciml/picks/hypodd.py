@@ -12,6 +12,7 @@ Every parse error raises :class:`sciml.errors.InputError` naming the file, line,
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,6 +20,10 @@ import numpy as np
 import pandas as pd
 
 from sciml.errors import InputError, bad_value
+from sciml.io.text import text_lines
+from sciml.units import check_plausible
+
+log = logging.getLogger(__name__)
 
 EVENT_FIELDS = ("year", "month", "day", "hour", "minute", "second", "lat", "lon", "depth_km", "mag",
                 "eh_km", "ez_km", "rms_s", "event_id")
@@ -57,43 +62,45 @@ def read_phase_file(path: str | Path) -> PhaseCatalog:
     events: list[dict] = []
     picks: list[dict] = []
     current: int | None = None
-    with path.open() as fh:
-        for lineno, line in enumerate(fh, 1):
-            tok = line.split()
-            if not tok:
-                continue
-            if tok[0] == "#":
-                if len(tok) != 15:
-                    raise bad_value(f"{path}: line {lineno}", "event header", line.strip(),
-                                    f"expected 14 values after '#' ({' '.join(EVENT_FIELDS)}), got {len(tok) - 1}")
-                vals = {}
-                for f, t in zip(EVENT_FIELDS, tok[1:]):
-                    kind = int if f in ("year", "month", "day", "hour", "minute", "event_id") else float
-                    vals[f] = _num(t, path, lineno, f, kind)
-                if not (-90 <= vals["lat"] <= 90 and -360 <= vals["lon"] <= 360):
-                    raise bad_value(f"{path}: line {lineno}", "lat/lon", (vals["lat"], vals["lon"]),
-                                    "outside the globe")
-                try:
-                    origin = dt.datetime(vals["year"], vals["month"], vals["day"], vals["hour"], vals["minute"]) + \
-                        dt.timedelta(seconds=vals["second"])
-                except ValueError as err:
-                    raise bad_value(f"{path}: line {lineno}", "origin time", " ".join(tok[1:7]), str(err)) from None
-                current = vals["event_id"]
-                events.append({"event_id": current, "origin_time": origin, **{k: vals[k] for k in (
-                    "lat", "lon", "depth_km", "mag", "eh_km", "ez_km", "rms_s")}})
-                continue
-            if current is None:
-                raise bad_value(f"{path}: line {lineno}", "pick", line.strip(), "pick before any '#' header")
-            if len(tok) != 4:
-                raise bad_value(f"{path}: line {lineno}", "pick", line.strip(), f"expected '{' '.join(PICK_FIELDS)}'")
-            phase = tok[3].upper()
-            if phase not in ("P", "S"):
-                raise bad_value(f"{path}: line {lineno}", "phase", tok[3], "expected P or S")
-            t = _num(tok[1], path, lineno, "traveltime_s")
-            if t < 0:
-                raise bad_value(f"{path}: line {lineno}", "traveltime_s", t, "negative")
-            picks.append({"event_id": current, "station": tok[0], "traveltime_s": t,
-                          "weight": _num(tok[2], path, lineno, "weight"), "phase": phase})
+    # the text is read whole: binary or gzip files stop with a named error (sciml.io.text)
+    for lineno, line in enumerate(text_lines(path, "hypoDD phase"), 1):
+        tok = line.split()
+        if not tok:
+            continue
+        if tok[0] == "#":
+            if len(tok) != 15:
+                raise bad_value(f"{path}: line {lineno}", "event header", line.strip(),
+                                f"expected 14 values after '#' ({' '.join(EVENT_FIELDS)}), got {len(tok) - 1}")
+            vals = {}
+            for f, t in zip(EVENT_FIELDS, tok[1:]):
+                kind = int if f in ("year", "month", "day", "hour", "minute", "event_id") else float
+                vals[f] = _num(t, path, lineno, f, kind)
+            if not (-90 <= vals["lat"] <= 90 and -360 <= vals["lon"] <= 360):
+                raise bad_value(f"{path}: line {lineno}", "lat/lon", (vals["lat"], vals["lon"]),
+                                "outside the globe")
+            try:
+                origin = dt.datetime(vals["year"], vals["month"], vals["day"], vals["hour"], vals["minute"]) + \
+                    dt.timedelta(seconds=vals["second"])
+            except ValueError as err:
+                raise bad_value(f"{path}: line {lineno}", "origin time", " ".join(tok[1:7]), str(err)) from None
+            check_plausible(vals["depth_km"], "depth", where=f"{path}:{lineno}", field="depth_km")
+            current = vals["event_id"]
+            events.append({"event_id": current, "origin_time": origin, **{k: vals[k] for k in (
+                "lat", "lon", "depth_km", "mag", "eh_km", "ez_km", "rms_s")}})
+            continue
+        if current is None:
+            raise bad_value(f"{path}: line {lineno}", "pick", line.strip(), "pick before any '#' header")
+        if len(tok) != 4:
+            raise bad_value(f"{path}: line {lineno}", "pick", line.strip(), f"expected '{' '.join(PICK_FIELDS)}'")
+        phase = tok[3].upper()
+        if phase not in ("P", "S"):
+            raise bad_value(f"{path}: line {lineno}", "phase", tok[3], "expected P or S")
+        t = _num(tok[1], path, lineno, "traveltime_s")
+        if t < 0:
+            raise bad_value(f"{path}: line {lineno}", "traveltime_s", t, "negative")
+        check_plausible(t, "traveltime", where=f"{path}: line {lineno}", field="traveltime_s")
+        picks.append({"event_id": current, "station": tok[0], "traveltime_s": t,
+                      "weight": _num(tok[2], path, lineno, "weight"), "phase": phase})
     if not events:
         raise InputError(f"{path}: field 'events': no '#' event header found (not a hypoDD phase file?)")
     ev = pd.DataFrame(events)
@@ -107,11 +114,10 @@ def _records(path: Path, what: str):
     """``(line number, line, tokens)`` of the non-blank lines of a text file, ``#`` comments removed."""
     if not path.is_file():
         raise InputError(f"{path}: field 'path': {what} file not found")
-    with path.open() as fh:
-        for lineno, line in enumerate(fh, 1):
-            tok = line.split("#")[0].split()
-            if tok:
-                yield lineno, line, tok
+    for lineno, line in enumerate(text_lines(path, what), 1):
+        tok = line.split("#")[0].split()
+        if tok:
+            yield lineno, line, tok
 
 
 def read_stations(path: str | Path) -> pd.DataFrame:
@@ -144,6 +150,7 @@ def read_velocity_model(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
         if len(tok) < 2:
             raise bad_value(f"{path}: line {lineno}", "layer", line.strip(), "expected 'top_km vp_km_s'")
         rows.append((_num(tok[0], path, lineno, "top_depth_km"), _num(tok[1], path, lineno, "vp_km_s")))
+        check_plausible(rows[-1][1], "seismic_velocity", where=f"{path}: line {lineno}", field="vp_km_s")
     if not rows:
         raise InputError(f"{path}: field 'layers': none found")
     tops, vp = (np.array(c) for c in zip(*rows))
@@ -156,16 +163,44 @@ def read_velocity_model(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 def pick_table(catalog: PhaseCatalog, stations: pd.DataFrame, *, phase: str = "P", min_weight: float = 0.0,
                max_offset_km: float | None = None) -> pd.DataFrame:
     """Picks of one phase with source-receiver geometry: horizontal offset (km), source depth (km), station
-    elevation (km), traveltime (s), weight. Picks at stations missing from ``stations`` are dropped."""
+    elevation (km), traveltime (s), weight. Every pick is accounted for in ``table.attrs["counts"]`` (and the
+    log): other phase or weight <= ``min_weight``, at a station missing from ``stations`` (dropped: the
+    geometry is unknown), duplicated (the same event, station and phase: identical ones merged, conflicting
+    ones an error), beyond ``max_offset_km``, used."""
     from sciml.geo import lonlat_to_enu
 
-    p = catalog.picks[(catalog.picks.phase == phase.upper()) & (catalog.picks.weight > min_weight)]
+    all_picks = catalog.picks
+    p = all_picks[(all_picks.phase == phase.upper()) & (all_picks.weight > min_weight)]
+    counts = {"picks": len(all_picks), "other_phase_or_low_weight": len(all_picks) - len(p)}
+    dup = p.duplicated(["event_id", "station", "phase"], keep="first")
+    if dup.any():
+        conflict = p[dup].merge(p[~dup], on=["event_id", "station", "phase"], suffixes=("", "_first"))
+        conflict = conflict[conflict.traveltime_s != conflict.traveltime_s_first]
+        if len(conflict):
+            c = conflict.iloc[0]
+            raise bad_value(str(catalog.path), "pick", f"event {int(c.event_id)} {c.station} {c.phase}",
+                            f"picked twice with different traveltimes ({c.traveltime_s_first} and {c.traveltime_s} s)")
+        p = p[~dup]
+    counts["duplicates_merged"] = int(dup.sum())
+    known = p.station.isin(stations.station)
+    counts["unknown_station"] = int((~known).sum())
+    if counts["unknown_station"]:
+        missing = sorted(set(p.station[~known]))
+        log.warning("%s: %d %s pick(s) at %d station(s) missing from the station list dropped: %s%s",
+                    catalog.path, counts["unknown_station"], phase.upper(), len(missing), ", ".join(missing[:10]),
+                    " ..." if len(missing) > 10 else "")
+    p = p[known]
     p = p.merge(catalog.events[["event_id", "lat", "lon", "depth_km"]], on="event_id")
     p = p.merge(stations.rename(columns={"lat": "st_lat", "lon": "st_lon"}), on="station", how="inner")
     lat0, lon0 = float(catalog.events.lat.mean()), float(catalog.events.lon.mean())
     ex, ey = lonlat_to_enu(p.lon.to_numpy(), p.lat.to_numpy(), lon0, lat0)
     sx, sy = lonlat_to_enu(p.st_lon.to_numpy(), p.st_lat.to_numpy(), lon0, lat0)
     p = p.assign(offset_km=np.hypot(np.asarray(ex) - sx, np.asarray(ey) - sy) / 1000.0, elev_km=p.elev_m / 1000.0)
+    n = len(p)
     if max_offset_km is not None:
         p = p[p.offset_km <= max_offset_km]
-    return p.reset_index(drop=True)
+    counts.update(beyond_max_offset=n - len(p), used=len(p))
+    log.info("%s: picks %s", catalog.path, counts)
+    p = p.reset_index(drop=True)
+    p.attrs["counts"] = counts
+    return p

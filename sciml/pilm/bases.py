@@ -7,7 +7,8 @@ d^(i+j) / dx^i dy^j. Coordinates are in the user's length unit; derivatives carr
 
 Families: cubic (any degree) B-splines on uniform knots (compact support, sparse); Fourier series
 (periodic, spectral); Gaussian radial basis functions (derivatives via Hermite polynomials). 2-D bases are
-tensor products of 1-D ones (assembled sparsely row by row) or isotropic Gaussian RBFs at scattered centres.
+tensor products of 1-D ones (assembled sparsely row by row), hierarchical tensor B-splines refined locally
+(Kraft 1997), or isotropic Gaussian RBFs at scattered centres.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import scipy.sparse as sp
 from numpy.polynomial import hermite_e
 from scipy.interpolate import BSpline
 
-__all__ = ["Basis", "BSpline1D", "Fourier1D", "GaussianRBF1D", "TensorBasis2D", "GaussianRBF2D"]
+__all__ = ["Basis", "BSpline1D", "Fourier1D", "GaussianRBF1D", "TensorBasis2D", "GaussianRBF2D",
+           "HierarchicalBSpline2D"]
 
 
 class Basis(ABC):
@@ -203,3 +205,65 @@ class GaussianRBF2D(Basis):
         ux = (xy[:, :1] - self.centres[None, :, 0]) / self.ell
         uy = (xy[:, 1:] - self.centres[None, :, 1]) / self.ell
         return sp.csr_array(_gauss_deriv(ux, self.ell, i) * _gauss_deriv(uy, self.ell, j))
+
+
+class HierarchicalBSpline2D(Basis):
+    """Tensor B-splines refined locally by dyadic levels (hierarchical B-splines, Kraft 1997).
+
+    Level l has ``n_intervals * 2**l`` uniform intervals per axis on the same rectangle [x0, x1] x [y0, y1]
+    (nested spline spaces). ``refined[l]`` is a boolean mask over the level-l cells (shape (nx 2^l, ny 2^l),
+    index [i, j] = x cell i, y cell j) marking the region Omega_(l+1) refined to level l+1. Active functions of
+    level l: support (within the rectangle) inside Omega_l (Omega_0 = the rectangle) and not inside
+    Omega_(l+1). The active set is linearly independent and spans a space containing the level-0 splines
+    (hence all polynomials of bidegree <= degree). Columns: level by level, each in tensor order.
+    """
+
+    ndim = 2
+
+    def __init__(self, x0: float, x1: float, y0: float, y1: float, n_intervals: tuple[int, int],
+                 refined=(), degree: int = 3):
+        self.levels: list[tuple[TensorBasis2D, np.ndarray]] = []
+        self.cell_masks: list[np.ndarray] = []
+        nx, ny = int(n_intervals[0]), int(n_intervals[1])
+        inside = np.ones((nx, ny), dtype=bool)  # Omega_l on level-l cells
+        for level in range(len(refined) + 1):
+            sx, sy = nx * 2**level, ny * 2**level
+            nxt = np.zeros((sx, sy), dtype=bool) if level == len(refined) else np.asarray(refined[level], dtype=bool)
+            if nxt.shape != (sx, sy):
+                raise ValueError(f"HierarchicalBSpline2D: refined[{level}] has shape {nxt.shape}, expected {(sx, sy)}")
+            nxt = nxt & inside
+            basis = TensorBasis2D(BSpline1D(x0, x1, sx, degree), BSpline1D(y0, y1, sy, degree))
+            ins, out = self._supported(inside, degree), self._supported(nxt, degree)
+            active = np.flatnonzero((ins & ~out).ravel())
+            self.levels.append((basis, active))
+            self.cell_masks.append(inside & ~nxt)  # leaf cells of this level
+            inside = np.repeat(np.repeat(nxt, 2, axis=0), 2, axis=1)
+        self.size = int(sum(a.size for _, a in self.levels))
+        self.domain = (float(x0), float(x1), float(y0), float(y1))
+        self.n_intervals = (nx, ny)
+
+    @staticmethod
+    def _supported(region: np.ndarray, degree: int) -> np.ndarray:
+        """(sx + degree, sy + degree) mask: tensor function (i, j) has its cells [i-degree, i] x [j-degree, j]
+        (clipped to the rectangle) all inside ``region``."""
+        sx, sy = region.shape
+        bad = np.pad(~region, degree)  # outside cells count as inside: support is clipped to the rectangle
+        bad[:degree, :] = bad[-degree:, :] = bad[:, :degree] = bad[:, -degree:] = False
+        c = np.cumsum(np.cumsum(np.pad(bad, ((1, 0), (1, 0))).astype(int), 0), 1)
+        k = degree + 1  # window of k x k cells ending at (i, j) in padded indices i .. i + degree
+        win = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
+        return win[: sx + degree, : sy + degree] == 0
+
+    def leaf_cells(self) -> list[tuple[float, np.ndarray]]:
+        """[(cell size along x, (n, 2) lower-left corners), ...] of the leaf cells of each level."""
+        x0, x1, y0, y1 = self.domain
+        out = []
+        for level, mask in enumerate(self.cell_masks):
+            hx = (x1 - x0) / (self.n_intervals[0] * 2**level)
+            hy = (y1 - y0) / (self.n_intervals[1] * 2**level)
+            i, j = np.nonzero(mask)
+            out.append((hx, hy, np.column_stack([x0 + i * hx, y0 + j * hy])))
+        return out
+
+    def design(self, points, deriv=(0, 0)) -> sp.csr_array:
+        return sp.hstack([b.design(points, deriv)[:, active] for b, active in self.levels], format="csr")

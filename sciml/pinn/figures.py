@@ -32,11 +32,11 @@ def eikonal_figure(ds: xr.Dataset):
     fig, axes = new_figure(1, 3, width=3.4, height=2.4)
     both = np.concatenate([ds.traveltime_pinn.values.ravel(), ds.traveltime_reference.values.ravel()])
     for ax, name, title in ((axes[0, 0], "traveltime_pinn", "PINN"), (axes[0, 1], "traveltime_reference",
-                                                                      "fast marching")):
+                                                                      "factored FMM (2nd order)")):
         _field(fig, ax, ds, name, "traveltime (s)", title, norm_from=both)
         ax.contour(ds.x.values, ds.z.values, ds[name].values, levels=10, colors="w", linewidths=0.5)
         ax.plot(ds.attrs["source_x_km"], ds.attrs["source_z_km"], "r*", ms=8)
-    _field(fig, axes[0, 2], ds, "traveltime_error", "PINN - FMM (s)",
+    _field(fig, axes[0, 2], ds, "traveltime_error", "PINN - reference (s)",
            f"error (rel. L2 {_metric(ds, 'rel_l2'):.2e})", signed=True)
     return fig
 
@@ -59,6 +59,13 @@ def tomography_figure(ds: xr.Dataset):
 def calaveras_figure(ds: xr.Dataset):
     fig, axes = new_figure(1, 3, width=3.0, height=3.0)
     ax = axes[0, 0]
+    if "vp_std" in ds:
+        lo, hi = ds.vp_pinn - 2 * ds.vp_std, ds.vp_pinn + 2 * ds.vp_std
+        ax.fill_betweenx(ds.depth, lo, hi, color="C0", alpha=0.2, lw=0, label="PINN +- 2 sigma (linearised)")
+        res = ds.resolved.values.astype(bool)
+        if res.any():
+            ax.axhspan(float(ds.depth[res].min()), float(ds.depth[res].max()), color="C2", alpha=0.08,
+                       label="resolved (diag R >= threshold)")
     for name, style, lab in (("vp_pinn", "C0-", "PINN"), ("vp_published", "k-", "published 1-D"),
                              ("vp_start", "C7--", "start")):
         ax.plot(ds[name], ds.depth, style, label=lab, drawstyle="steps-post" if name == "vp_published" else "default")

@@ -8,8 +8,21 @@ traveltime ``T = sqrt(r^2 + (z - z_s)^2) * tau`` and a second network the veloci
 The loss is the pick misfit (Huber, s, weighted by the pick weight) plus the eikonal residual
 ``v |grad T| - 1`` at random collocation points. Units: km, km/s, s.
 
+Station corrections (``station_statics: true``; as in a minimum 1-D model, Kissling et al. 1994): every station
+gets a static delay ``c_s`` (s, trained, damped by ``(c / static_prior_s)^2`` with weight
+``train.weights.statics``), added to the predicted time of its picks. The published model is then compared
+with its own statics, the mean training residual per station (same held-out picks), so neither side gets an
+advantage; the raw, statics-free residuals are recorded too.
+
 The recovered model is checked independently: its traveltimes by ray-parameter quadrature
 (:mod:`sciml.forward.traveltime`) are compared with the picks, side by side with the published model.
+
+Resolution and uncertainty (:func:`linearized_resolution`): around the recovered model, the quadrature ray
+lengths per layer are the sensitivities ``G = dT / d(slowness)``; with data errors of the held-out RMS residual
+and a Gaussian prior on the slowness (relative standard deviation ``prior_rel_std``, exponential correlation
+over ``prior_correlation_km``), the linearised posterior covariance ``C = (G^T G / sigma^2 + C_m^-1)^-1`` gives
+the velocity band ``v +- 2 v^2 sqrt(diag C)`` and the resolution ``R = I - C C_m^-1``; depths with
+``diag R >= resolution_threshold`` (the data explain at least that fraction of the prior) count as resolved.
 """
 
 from __future__ import annotations
@@ -23,7 +36,7 @@ import torch
 import xarray as xr
 
 from sciml.errors import bad_value
-from sciml.forward.traveltime import resample, traveltime_table, velocity_at
+from sciml.forward.traveltime import lengths_table, resample, traveltime_table, velocity_at
 from sciml.nn import Trainer, gradient
 from sciml.picks.hypodd import pick_table, read_phase_file, read_stations, read_velocity_model
 from sciml.pinn.common import (StudyResult, build_mlp, collocation_seed_step, dtype_of, predict, result,
@@ -32,10 +45,12 @@ from sciml.pinn.common import (StudyResult, build_mlp, collocation_seed_step, dt
 
 class _Velocity1DModel(torch.nn.Module):
     def __init__(self, tnet: torch.nn.Module, vnet: torch.nn.Module, v0: float, grad: float, max_pert: float,
-                 tau_scale: float):
+                 tau_scale: float, n_stations: int = 0):
         super().__init__()
         self.tnet, self.vnet = tnet, vnet
         self.v0, self.grad, self.max_pert, self.tau_scale = v0, grad, max_pert, tau_scale
+        dtype = next(tnet.parameters()).dtype
+        self.statics = torch.nn.Parameter(torch.zeros(n_stations, dtype=dtype))  # station delays (s)
 
     def velocity(self, z: torch.Tensor) -> torch.Tensor:
         return (self.v0 + self.grad * z) * (1.0 + self.max_pert * torch.tanh(self.vnet(z)))
@@ -56,6 +71,34 @@ def table_traveltimes(tops: np.ndarray, v: np.ndarray, offsets: np.ndarray, dept
     return RegularGridInterpolator((dg, og), table)(np.column_stack([depths, offsets]))
 
 
+def linearized_resolution(tops: np.ndarray, v: np.ndarray, offsets: np.ndarray, depths: np.ndarray, sigma: float, *,
+                          prior_rel_std: float, prior_correlation_km: float, stations: np.ndarray | None = None,
+                          static_std: float = 0.5, d_offset: float = 0.5,
+                          d_depth: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Linearised resolution ``diag R`` and velocity standard deviation (km/s) of the layers ``(tops, v)`` from
+    first arrivals at ``(offsets, depths)`` (km) with independent errors ``sigma`` (s); see the module docstring.
+    ``stations`` (station index per pick) adds one static delay per station (prior std ``static_std``, s) to
+    the unknowns, so the velocity resolution accounts for the trade-off with them."""
+    from scipy.interpolate import RegularGridInterpolator
+
+    og = np.arange(0.0, offsets.max() + 2 * d_offset, d_offset)
+    dg = np.arange(max(0.0, depths.min() - d_depth), depths.max() + 2 * d_depth, d_depth)
+    _, lengths = lengths_table(tops, v, dg, og)
+    G = RegularGridInterpolator((dg, og), lengths)(np.column_stack([depths, offsets]))   # (n, layers) km
+    mids = tops + 0.5 * np.diff(np.append(tops, 2 * tops[-1] - tops[-2]))
+    sd = prior_rel_std / v                                                              # slowness std (s/km)
+    Cm = sd[:, None] * sd[None, :] * np.exp(-np.abs(mids[:, None] - mids[None, :]) / prior_correlation_km)
+    nv = len(v)
+    if stations is not None:
+        ns = int(stations.max()) + 1
+        G = np.hstack([G, np.eye(ns)[stations]])
+        Cm = np.block([[Cm, np.zeros((nv, ns))], [np.zeros((ns, nv)), static_std**2 * np.eye(ns)]])
+    Cm_inv = np.linalg.inv(Cm)
+    C = np.linalg.inv(G.T @ G / sigma**2 + Cm_inv)
+    R = np.eye(len(Cm)) - C @ Cm_inv
+    return np.diag(R)[:nv], v**2 * np.sqrt(np.diag(C)[:nv])
+
+
 def load_picks(cfg: dict[str, Any], paths: dict[str, str | Path]) -> pd.DataFrame:
     """P picks with geometry from the hypoDD files, limited by ``max_offset_km`` and ``min_weight``."""
     cat = read_phase_file(paths["phase"])
@@ -74,7 +117,9 @@ def run(cfg: dict[str, Any], paths: dict[str, str | Path], *, device: torch.devi
     dtype = dtype_of(cfg)
     rng = np.random.default_rng(seed)
     picks = load_picks(cfg, paths)
+    counts = dict(picks.attrs.get("counts", {}))  # every pick of the file accounted for (sciml.picks.hypodd)
     max_picks = int(cfg["max_picks"])
+    counts["subsampled_away"] = max(0, len(picks) - max_picks)
     if len(picks) > max_picks:
         picks = picks.iloc[np.sort(rng.choice(len(picks), max_picks, replace=False))].reset_index(drop=True)
     tops_pub, v_pub = read_velocity_model(paths["model"])
@@ -93,14 +138,19 @@ def run(cfg: dict[str, Any], paths: dict[str, str | Path], *, device: torch.devi
                      dtype=dtype, seed=seed + 1, init="zeros_last", source="pinn.calaveras.velocity_network")
     st = cfg["start"]
     v0, g = float(st["v0"]), float(st["gradient"])
+    codes, station_names = pd.factorize(picks.station)
+    use_statics = bool(cfg["station_statics"])
     model = _Velocity1DModel(tnet, vnet, v0, g, float(cfg["max_perturbation"]),
-                             1.0 / ((v0 + g * zmax / 2) * np.log(2.0))).to(device)
+                             1.0 / ((v0 + g * zmax / 2) * np.log(2.0)),
+                             n_stations=len(station_names) if use_statics else 0).to(device)
     tkw = {"dtype": dtype, "device": device}
     train = ~held
     pts = torch.as_tensor(np.column_stack([r, zr, zs]), **tkw)
     tt = torch.as_tensor(t_obs, **tkw)
     w = torch.as_tensor(np.clip(picks.weight.to_numpy(), 0, None), **tkw)
     tr_idx = torch.as_tensor(np.flatnonzero(train), device=device)
+    sidx = torch.as_tensor(codes, device=device)
+    static_prior = float(cfg["static_prior_s"])
     delta = float(cfg["huber_delta_s"])
     n = int(cfg["n_collocation"])
     batch = int(cfg["batch_picks"])
@@ -113,37 +163,81 @@ def run(cfg: dict[str, Any], paths: dict[str, str | Path], *, device: torch.devi
         grad_t = gradient(m(c), c)[:, :2]
         res = m.velocity(c[:, 1:2])[:, 0] * torch.linalg.vector_norm(grad_t, dim=1) - 1.0
         k = tr_idx[torch.randint(len(tr_idx), (min(batch, len(tr_idx)),), generator=gen, device=device)]
-        hub = torch.nn.functional.huber_loss(m(pts[k])[:, 0], tt[k], reduction="none", delta=delta)
-        return {"eikonal": (res**2).mean(), "data": (w[k] * hub).sum() / w[k].sum()}
+        pred = m(pts[k])[:, 0] + (m.statics[sidx[k]] if use_statics else 0.0)
+        hub = torch.nn.functional.huber_loss(pred, tt[k], reduction="none", delta=delta)
+        terms = {"eikonal": (res**2).mean(), "data": (w[k] * hub).sum() / w[k].sum()}
+        if use_statics:
+            terms["statics"] = (m.statics / static_prior).pow(2).mean()
+        return terms
 
     history = Trainer(model, loss_fn, tcfg, device=device,
                       checkpoint=checkpoint).fit()
+    statics = (model.statics.detach().cpu().double().numpy()[codes] if use_statics else np.zeros(len(picks)))
     zprof = np.linspace(0.0, zmax, int(cfg["profile_points"]))
     v_pinn = predict(model.velocity, zprof[:, None], **tkw)[:, 0]
-    t_pinn = predict(model, pts.cpu().numpy(), **tkw)[:, 0]
+    t_pinn = predict(model, pts.cpu().numpy(), **tkw)[:, 0] + statics
     ltops, lv = resample(lambda zz: np.interp(zz, zprof, v_pinn), 0.0, zmax, float(cfg["quadrature_layer_km"]))
-    t_quad = table_traveltimes(ltops, lv, r, zs)
+    t_quad = table_traveltimes(ltops, lv, r, zs) + statics
+    # the published model's own statics: mean training residual per station (0 where a station has none)
+    pub_statics = np.zeros(len(picks))
+    if use_statics:
+        res_tr = pd.Series((t_obs - t_pub)[train]).groupby(codes[train]).mean()
+        pub_statics = res_tr.reindex(codes).fillna(0.0).to_numpy()
     t_start = table_traveltimes(*resample(lambda zz: v0 + g * zz, 0.0, zmax, 0.25), r, zs)
     rms = lambda a: float(np.sqrt(np.mean(np.square(a))))  # noqa: E731
     zc = cfg["compare_depth_km"]
     sel = (zprof >= zc[0]) & (zprof <= zc[1])
     v_pub_prof = velocity_at(tops_pub, v_pub, zprof)
+    # linearised resolution and uncertainty around the recovered model (training picks, held-out error level)
+    rtops, rv = resample(lambda zz: np.interp(zz, zprof, v_pinn), 0.0, zmax, float(cfg["resolution_layer_km"]))
+    sigma_d = rms((t_obs - t_quad)[held])
+    res_diag, v_std = linearized_resolution(rtops, rv, r[train], zs[train], sigma_d,
+                                            prior_rel_std=float(cfg["prior_rel_std"]),
+                                            prior_correlation_km=float(cfg["prior_correlation_km"]),
+                                            stations=codes[train] if use_statics else None, static_std=static_prior)
+    rmid = rtops + 0.5 * float(cfg["resolution_layer_km"])
+    res_prof, std_prof = np.interp(zprof, rmid, res_diag), np.interp(zprof, rmid, v_std)
+    resolved = res_prof >= float(cfg["resolution_threshold"])
+    rel_diff = (v_pinn - v_pub_prof) / v_pub_prof
+    z_res = zprof[resolved] if resolved.any() else np.array([np.nan])
     metrics = {
         "rms_residual_pinn_field": (rms((t_obs - t_pinn)[held]), "s", "held-out RMS residual, PINN traveltime field"),
         "rms_residual_pinn_model": (rms((t_obs - t_quad)[held]), "s",
                                     "held-out RMS residual, recovered v(z) by quadrature"),
-        "rms_residual_published": (rms((t_obs - t_pub)[held]), "s", "held-out RMS residual, published 1-D model"),
+        "rms_residual_published": (rms((t_obs - t_pub - pub_statics)[held]), "s",
+                                   "held-out RMS residual, published 1-D model (with its own station statics "
+                                   "when station_statics)"),
+        "rms_residual_published_raw": (rms((t_obs - t_pub)[held]), "s",
+                                       "held-out RMS residual, published 1-D model without statics"),
+        "rms_residual_pinn_model_raw": (rms((t_obs - t_quad + statics)[held]), "s",
+                                        "held-out RMS residual, recovered v(z) by quadrature, without statics"),
         "rms_residual_start": (rms((t_obs - t_start)[held]), "s", "held-out RMS residual, starting model"),
         "velocity_rms_diff_published": (rms((v_pinn - v_pub_prof)[sel]), "km s-1",
                                         f"RMS difference to the published model, {zc[0]}-{zc[1]} km depth"),
         "velocity_rel_rms_diff_published": (rms(((v_pinn - v_pub_prof) / v_pub_prof)[sel]), "1",
                                             f"relative RMS difference to the published model, {zc[0]}-{zc[1]} km"),
+        "velocity_rel_rms_diff_published_resolved": (rms(rel_diff[resolved]) if resolved.any() else np.nan, "1",
+                                                     "relative RMS difference to the published model where resolved"),
+        "velocity_rel_max_diff_published_resolved": (float(np.abs(rel_diff[resolved]).max()) if resolved.any()
+                                                     else np.nan, "1",
+                                                     "largest relative difference to the published model where resolved"),
+        "resolved_top_km": (float(z_res.min()), "km", "shallowest resolved depth (diag R >= resolution_threshold)"),
+        "resolved_bottom_km": (float(z_res.max()), "km", "deepest resolved depth (diag R >= resolution_threshold)"),
+        "velocity_std_max_resolved": (float(std_prof[resolved].max()) if resolved.any() else np.nan, "km s-1",
+                                      "largest linearised 1-sigma velocity uncertainty where resolved"),
+        "data_sigma": (sigma_d, "s", "data error of the resolution analysis (held-out RMS residual)"),
+        "threshold_velocity_rel_diff_resolved": (float(cfg["threshold_velocity_rel_diff_resolved"]), "1",
+                                                 "stated bound on the relative RMS difference where resolved"),
         "n_picks": (float(len(picks)), "1", "number of P picks used (training + held out)"),
     }
     ds = xr.Dataset({
         "vp_pinn": (("depth",), v_pinn, {"units": "km s-1", "long_name": "P velocity recovered by the PINN"}),
         "vp_published": (("depth",), v_pub_prof, {"units": "km s-1", "long_name": "published 1-D P velocity"}),
         "vp_start": (("depth",), v0 + g * zprof, {"units": "km s-1", "long_name": "starting P velocity"}),
+        "vp_std": (("depth",), std_prof, {"units": "km s-1",
+                                          "long_name": "linearised 1-sigma uncertainty of the recovered P velocity"}),
+        "resolution": (("depth",), res_prof, {"units": "1", "long_name": "diagonal of the linearised resolution matrix"}),
+        "resolved": (("depth",), resolved.astype(np.int8), {"units": "1", "long_name": "1 = resolved depth"}),
         "offset": (("pick",), r, {"units": "km", "long_name": "epicentral (horizontal) offset"}),
         "source_depth": (("pick",), zs, {"units": "km", "long_name": "catalog hypocentre depth"}),
         "traveltime_observed": (("pick",), t_obs, {"units": "s", "long_name": "observed P traveltime"}),
@@ -153,5 +247,5 @@ def run(cfg: dict[str, Any], paths: dict[str, str | Path], *, device: torch.devi
         "held_out": (("pick",), held.astype(np.int8), {"units": "1", "long_name": "1 = held out of training"}),
     }, coords={"depth": ("depth", zprof, {"units": "km", "long_name": "depth", "positive": "down"}),
                "pick": ("pick", np.arange(len(picks)), {"units": "1", "long_name": "pick index"})},
-        attrs={"synthetic": int(bool(cfg["synthetic"]))})
+        attrs={"synthetic": int(bool(cfg["synthetic"])), **{f"count_{k}": int(v) for k, v in counts.items()}})
     return result(ds, metrics, history, model.state_dict())

@@ -13,7 +13,7 @@ import importlib
 from sciml.errors import InputError
 from sciml.studies.registry import REGISTRY, Outputs, Step, Text, Weights, step
 
-STUDY_MODULES = ("okada", "pilm", "pinn", "operators", "bayes", "mogi", "summary")
+STUDY_MODULES = ("okada", "pilm", "pinn", "operators", "bayes", "mogi", "okadatorch", "summary")
 
 __all__ = ["Outputs", "Step", "Text", "Weights", "all_steps", "get_step", "step", "STUDY_MODULES"]
 

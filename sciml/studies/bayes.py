@@ -28,7 +28,7 @@ import numpy as np
 import torch
 import xarray as xr
 
-from sciml.bayes import darcy, methods, tomography
+from sciml.bayes import darcy, methods, pcn, tomography
 from sciml.bayes.fields import FieldSpec, prior_attrs
 from sciml.bayes.fpi import FPIResult
 from sciml.bayes.problem import InverseProblem
@@ -391,10 +391,11 @@ def tomography_posterior_exact(cfg, inputs, *, seed, device, checkpoints):
 @step("bayes.darcy_posterior_pcn", section=_keys("darcy", "level", "pcn"),
       inputs={"data": "netcdf: sensor data (bayes.darcy_data)"}, outputs=_POSTERIOR)
 def darcy_posterior_pcn(cfg, inputs, *, seed, device, checkpoints):
-    """The reference of Darcy: preconditioned Crank-Nicolson MCMC on the finite-volume solver."""
+    """The reference of Darcy: generalised preconditioned Crank-Nicolson MCMC (reference Gaussian adapted in
+    warm-up) on the finite-volume solver, with the Monte Carlo errors of its mean and std."""
     problem, spec, truth = _load(_darcy_problem, cfg, inputs["data"])
     t0 = time.perf_counter()
-    samples, info = darcy.run_pcn(problem, cfg["pcn"], seed)
+    samples, info = pcn.run_pcn(problem, cfg["pcn"], seed)
     info["method_wall_s"] = time.perf_counter() - t0
     return _posterior(DARCY, spec, problem, samples, info, cfg, method="pcn", truth=truth)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from collections.abc import Mapping
 
 import numpy as np
@@ -31,6 +32,7 @@ import xarray as xr
 from sciml.config import lookup
 from sciml.errors import bad_value
 from sciml.geo import lonlat_to_enu
+from sciml.inference.diagnostics import sampler_metrics
 from sciml.io.netcdf import add_metrics, read_dataset
 from sciml.linear_inverse import fit_abic
 from sciml.okada.data import (published_parkfield_fault, read_geonet_ozawa, read_parkfield_fault, read_parkfield_gps,
@@ -40,6 +42,10 @@ from sciml.okada.fault import PARAM_UNITS, RECT_PARAMS, rectangle
 from sciml.okada.greens import design_matrix, greens_matrix, laplacian_blocks, patch_grid
 from sciml.okada.inversion import (FaultProblem, compare_to_laplace, laplace, levenberg_marquardt,
                                    reduced_chi2_scale, sample_hmc, start_from)
+from sciml.okada.mesh import MapFrame, grid_laplacian, interface_patches, read_trimesh
+from sciml.okada.slip import (SlipProblem, abic_curve, coefficient_design, coefficients_to_slip, gaussian_coverage,
+                              invert_positive, rake_window, smoothing_operator)
+from sciml.okada.tde import patch_matrix
 from sciml.studies.registry import Outputs, step
 
 log = logging.getLogger(__name__)
@@ -66,7 +72,12 @@ def _no_config(config, wildcards):
 
 # ----------------------------------------------------------------------------------------------------- helpers
 def _attrs(da: xr.DataArray, units: str, long_name: str) -> xr.DataArray:
-    da.attrs.update(units=units, long_name=long_name)
+    """Set units and long_name; ``units = "see <variable>"`` marks a vector of mixed units (CF: no ``units``,
+    ``units_metadata`` naming the text variable with each element's unit, :mod:`sciml.io.cf`)."""
+    if units.startswith("see "):
+        da.attrs.update(units_metadata=units, long_name=long_name)
+    else:
+        da.attrs.update(units=units, long_name=long_name)
     return da
 
 
@@ -165,10 +176,12 @@ def synthetic_dataset(cfg: Mapping, *, seed: int, gnss_lonlat: tuple[np.ndarray,
         jac = jacobian(grid, fault, sens, reference=ref, nu=nu).numpy()  # (m*m, 3, p)
         ds.coords["sens_param"] = ("sens_param", sens)
         ds["sens_param"].attrs.update(long_name="parameter of the sensitivity maps", units="1")
+        ds["sens_units"] = _attrs(xr.DataArray([f"m {PARAM_UNITS[k]}-1" for k in sens], dims="sens_param"), "1",
+                                  "units of each sensitivity map (m per unit of its parameter)")
         ds["map_sensitivity"] = _attrs(
             xr.DataArray(np.moveaxis(jac.reshape(m, m, 3, len(sens)), (2, 3), (1, 0)),
                          dims=("sens_param", "component", "y", "x")),
-            "m per parameter unit", "d displacement / d fault parameter (autograd)")
+            "see sens_units", "d displacement / d fault parameter (autograd)")
     ds.attrs.update(fault_reference=ref, poisson_ratio=nu, case="synthetic",
                     title="Okada synthetic coseismic displacements")
     return ds
@@ -239,8 +252,11 @@ def invert_fault(obs: xr.Dataset, cfg: Mapping, *, nu: float, seed: int) -> xr.D
     lap = laplace(problem, lm.theta, noise_scale=scale)
     h = cfg["hmc"]
     gen = torch.Generator().manual_seed(int(seed))
+    t_hmc = time.perf_counter()
     res = sample_hmc(problem, lap, chains=int(h["chains"]), warmup=int(h["warmup"]), draws=int(h["draws"]),
-                     leapfrog=int(h["leapfrog"]), target_accept=float(h["target_accept"]), generator=gen)
+                     leapfrog=int(h["leapfrog"]), target_accept=float(h["target_accept"]),
+                     adapt_metric=bool(h["adapt_metric"]), metric=h["metric"], bounds=(lo, hi), generator=gen)
+    t_hmc = time.perf_counter() - t_hmc
     cmp = compare_to_laplace(res.draws, lap)
     log.info("HMC accept %.2f, divergences %d; |mean offset|/sd max %.3f; std ratio %s", res.accept_rate,
              res.divergences, float(np.abs(cmp["mean_offset_sd"]).max()), np.round(cmp["std_ratio"], 3))
@@ -251,7 +267,7 @@ def invert_fault(obs: xr.Dataset, cfg: Mapping, *, nu: float, seed: int) -> xr.D
     ds = ds.drop_vars([c for c in ds.coords if c not in ("station", "component")])
     ds.coords["all_param"] = ("all_param", list(RECT_PARAMS))
     ds["all_param"].attrs.update(long_name="fault parameter (all)", units="1")
-    ds[ref_key] = _attrs(xr.DataArray([ref_vals[k] for k in RECT_PARAMS], dims="all_param"), "see param_units",
+    ds[ref_key] = _attrs(xr.DataArray([ref_vals[k] for k in RECT_PARAMS], dims="all_param"), "see all_param_units",
                          obs[ref_key].attrs["long_name"])
     ds["all_param_units"] = _attrs(xr.DataArray([PARAM_UNITS[k] for k in RECT_PARAMS], dims="all_param"), "1",
                                    "units of each fault parameter")
@@ -263,8 +279,9 @@ def invert_fault(obs: xr.Dataset, cfg: Mapping, *, nu: float, seed: int) -> xr.D
                             "maximum a posteriori estimate (Levenberg-Marquardt)")
     ds["laplace_std"] = _attrs(xr.DataArray(lap.std.numpy(), dims="param"), "see param_units",
                                "Laplace posterior standard deviation")
-    ds["covariance"] = _attrs(xr.DataArray(lap.cov.numpy(), dims=("param", "param2")), "see param_units (product)",
-                              "Laplace posterior covariance (inverse Hessian)")
+    ds["covariance"] = _attrs(xr.DataArray(lap.cov.numpy(), dims=("param", "param2")), "see param_units",
+                              "Laplace posterior covariance (inverse Hessian; units: product of the two "
+                              "parameters' units)")
     ds.coords["chain"] = ("chain", np.arange(res.draws.shape[0]))
     ds.coords["draw"] = ("draw", np.arange(res.draws.shape[1]))
     ds["chain"].attrs.update(long_name="HMC chain", units="1")
@@ -294,9 +311,7 @@ def invert_fault(obs: xr.Dataset, cfg: Mapping, *, nu: float, seed: int) -> xr.D
         "lm_converged": (int(lm.converged), "1", "1 if Levenberg-Marquardt met its tolerance, else 0"),
         "lm_cost": (lm.cost, "1", "0.5 chi-square of the MAP estimate (final Levenberg-Marquardt cost)"),
         "noise_scale": (scale, "1", "factor applied to the data sigmas (sqrt of the reduced chi-square, or 1)"),
-        "hmc_accept_rate": (res.accept_rate, "1", "mean HMC acceptance probability after warm-up"),
-        "hmc_divergences": (res.divergences, "1", "divergent HMC trajectories after warm-up"),
-        "hmc_step_size": (res.step_size, "1", "adapted HMC leapfrog step size (Laplace-covariance metric)"),
+        **sampler_metrics(res, seconds=t_hmc),  # hmc_: acceptance, step size, divergences, ESS, R-hat
     })
     ds.attrs.update(n_data=problem.n_data, reference_values=ref_key)
     return ds
@@ -307,7 +322,8 @@ def invert_fault(obs: xr.Dataset, cfg: Mapping, *, nu: float, seed: int) -> xr.D
       outputs={"nc": "netcdf: MAP estimate, Laplace covariance, HMC samples, HMC vs Laplace"})
 def invert(cfg, inputs, *, seed, device, checkpoints):
     """Fault parameters of the synthetic case by Levenberg-Marquardt, Laplace posterior and an HMC check."""
-    obs = read_dataset(inputs["data"], required=("obs", "sigma", "fault_true"))
+    obs = read_dataset(inputs["data"], required=("obs", "sigma", "fault_true"), units={"obs": "m", "sigma": "m"},
+                       finite=("obs", "sigma"))
     ds = invert_fault(obs, cfg, nu=float(cfg["nu"]), seed=seed)
     ds.attrs["title"] = "Okada fault-parameter inversion (synthetic)"
     return Outputs(nc=ds)
@@ -389,58 +405,369 @@ def slip_synthetic_dataset(cfg: Mapping, *, seed: int) -> xr.Dataset:
     }
     ds = _slip_dataset(grid, res, Gm, d, sig, st.numpy(), extra)
     rel = float(np.linalg.norm(res.coef - true) / np.linalg.norm(true))
+    within1 = np.abs(res.coef - true) <= res.std
+    cov = gaussian_coverage(Gm, sig, laplacian_blocks(grid), math.log10(float(res.weights[0])),
+                            int(cfg["coverage"]["prior_draws"]), rng, log10_bounds=tuple(cfg["log10_bounds"]))
+    ds.coords["prior_draw"] = ("prior_draw", np.arange(cov.shape[0]))
+    ds["prior_draw"].attrs.update(long_name="truth drawn from the prior at the ABIC weight", units="1")
+    ds["prior_within_1sd"] = _attrs(xr.DataArray(cov[:, 0], dims="prior_draw"), "1",
+                                    "fraction of components within 1 posterior sd (truth drawn from the prior)")
+    ds["prior_within_2sd"] = _attrs(xr.DataArray(cov[:, 1], dims="prior_draw"), "1",
+                                    "fraction of components within 2 posterior sd (truth drawn from the prior)")
     add_metrics(ds, {
         "relative_l2_error": (rel, "1", "|s - s_true| / |s_true| over all patch slip components"),
+        "fraction_within_1sd": (float(within1.mean()), "1",
+                                "fraction of patch slip components within 1 posterior std of the smooth truth"),
         "fraction_within_2sd": (float(within.mean()), "1",
-                                "fraction of patch slip components within 2 posterior std of the truth"),
+                                "fraction of patch slip components within 2 posterior std of the smooth truth"),
+        "prior_fraction_within_1sd": (float(cov[:, 0].mean()), "1",
+                                      "same, pooled over truths drawn from the prior (calibrated: 0.683)"),
+        "prior_fraction_within_2sd": (float(cov[:, 1].mean()), "1",
+                                      "same, pooled over truths drawn from the prior (calibrated: 0.954)"),
     })
     ds.attrs.update(case="synthetic", title="Okada distributed-slip inversion (synthetic)")
-    log.info("synthetic slip: relative L2 error %.3f, %.0f%% of patch components within 2 sd", rel,
-             100 * within.mean())
+    log.info("synthetic slip: relative L2 error %.3f; within 1/2 sd: smooth truth %.2f/%.2f, prior draws %.2f/%.2f",
+             rel, within1.mean(), within.mean(), cov[:, 0].mean(), cov[:, 1].mean())
     return ds
 
 
-def slip_tohoku_dataset(gps: xr.Dataset, cfg: Mapping) -> xr.Dataset:
-    """Distributed slip of the 2011 Tohoku earthquake on a planar megathrust from GEONET offsets relative to a
-    reference site: Green's functions are differenced with the reference site's (d = (G - G_ref) s + e).
-    ``cfg``: section ``okada.slip.tohoku`` + ``nu``."""
+def _moment_mw(slip: np.ndarray, area: np.ndarray, mu: float) -> tuple[np.ndarray, np.ndarray]:
+    """Seismic moment mu sum(area |s|) (N m) and Mw = (2/3)(log10 M0 - 9.1) of slip magnitudes (..., P)."""
+    m0 = mu * np.sum(slip * area, axis=-1)
+    return m0, (2.0 / 3.0) * (np.log10(m0) - 9.1)
+
+
+class _Geometry:
+    """One fault parameterisation of the Tohoku case: its design builder (raw Green's functions in local ENU minus
+    the reference site, in rake-window coefficients), smoothing Laplacian, patch table and plotting triangles."""
+
+    def __init__(self, kind, build, lap, table, tri_lon, tri_lat, tri_patch, area, perturb):
+        self.kind, self.build, self.lap, self.table = kind, build, lap, table
+        self.tri_lon, self.tri_lat, self.tri_patch, self.area, self.perturb = tri_lon, tri_lat, tri_patch, area, perturb
+
+
+def _enu_design(G: np.ndarray, frame, lon: np.ndarray, lat: np.ndarray, T: np.ndarray, rotate: bool = True
+                ) -> np.ndarray:
+    """Green's functions (n+1, 3, P, 2) on grid axes (last row: the reference site) -> design (3 n, 2 P) in each
+    station's local ENU (meridian convergence), differenced with the reference site."""
+    if rotate:
+        G = frame.to_local_enu(lon, lat, G)
+    return coefficient_design(G[:-1] - G[-1:], T)
+
+
+def _slab_geometry(mesh, frame, st, lon, lat, cfg, nu, T) -> _Geometry:
+    s = cfg["slab"]
+    P = interface_patches(mesh, frame, strike=float(s["strike"]), cell_along_m=float(s["cell_along_m"]),
+                          cell_down_m=float(s["cell_down_m"]), min_fill=float(s["min_fill"]))
+
+    base = {}
+
+    def build(tris=None, nu=nu, rotate=True):
+        if tris is None and nu == float(cfg["nu"]):  # the unperturbed Green's functions are computed once
+            if "G" not in base:
+                base["G"] = patch_matrix(st, P.tris, P.patch_of, P.n, nu=nu)
+            g = base["G"]
+        else:
+            g = patch_matrix(st, P.tris if tris is None else tris, P.patch_of, P.n, nu=nu)
+        return _enu_design(g, frame, lon, lat, T, rotate)
+
+    def perturb(kind, h):
+        tris = P.tris.copy()
+        if kind == "depth":  # the whole interface h metres deeper
+            tris[..., 2] -= h
+        else:  # depths scaled by 1 + h (dip steepened about the trench)
+            tris[..., 2] *= 1.0 + h
+        return build(tris=tris)
+
+    tl, tt = frame.lonlat(P.tris[..., 0], P.tris[..., 1])
+    table = dict(lon=P.lon, lat=P.lat, depth=P.depth, along=P.along, down=P.down, dip=P.dip, i_along=P.i_along,
+                 i_down=P.i_down)
+    return _Geometry("slab", build, P.laplacian(trench=cfg["trench_edge"]), table, tl, tt, P.patch_of, P.area,
+                     perturb)
+
+
+def _plane_geometry(frame, st, lon, lat, cfg, nu, T) -> _Geometry:
     f = cfg["fault"]
-    lon0, lat0 = float(f["lon"]), float(f["lat"])
-    e, n = lonlat_to_enu(gps["lon"].values, gps["lat"].values, lon0, lat0)
-    st = torch.tensor(np.stack([e, n, np.zeros_like(e)], -1), dtype=F64)
-    re, rn = lonlat_to_enu(np.array([gps.attrs["reference_lon"]]), np.array([gps.attrs["reference_lat"]]), lon0, lat0)
-    ref = torch.tensor([[re[0], rn[0], 0.0]], dtype=F64)
+    e0, n0 = frame.xy(float(f["lon"]), float(f["lat"]))
     kw = {k: float(f[k]) for k in ("depth", "strike", "dip", "length", "width")}
-    grid = patch_grid(east=0.0, north=0.0, **kw, n_strike=int(cfg["patches"]["n_strike"]),
-                      n_dip=int(cfg["patches"]["n_dip"]))
-    G = greens_matrix(torch.cat([st, ref]), grid, nu=float(cfg["nu"])).numpy()
-    Gm = design_matrix(G[:-1] - G[-1:])  # relative to the reference site
-    d = np.stack([gps["east"].values, gps["north"].values, gps["up"].values], -1).reshape(-1)
-    sig = _noise(cfg["sigma_m"], st.shape[0]).numpy().reshape(-1)
-    bounds = tuple(cfg["log10_bounds"])
-    res = fit_abic(Gm, d, [laplacian_blocks(grid)], data_sigma=sig, log10_bounds=bounds)
-    extra = {
-        "lon": _attrs(xr.DataArray(gps["lon"].values, dims="station"), "degrees_east", "station longitude"),
-        "lat": _attrs(xr.DataArray(gps["lat"].values, dims="station"), "degrees_north", "station latitude"),
-    }
-    ds = _slip_dataset(grid, res, Gm, d, sig, st.numpy(), extra)
-    p = grid.n
-    mu = float(cfg["mu_pa"])
-    m0 = mu * float(grid.length[0] * grid.width[0]) * float(np.hypot(res.coef[:p], res.coef[p:]).sum())
-    mw = (2.0 / 3.0) * (math.log10(m0) - 9.1)
-    add_metrics(ds, {
-        "moment_nm": (m0, "N m", "seismic moment mu A sum |s| of the posterior mean slip"),
-        "mw": (mw, "1", "moment magnitude (2/3)(log10 M0 - 9.1)"),
-        "weight_at_lower_bound": (int(abs(math.log10(float(res.weights[0])) - bounds[0]) < 1e-3), "1",
-                                  "1 if the ABIC smoothing weight sits at the lower end of log10_bounds, else 0"),
+    ns, nd = int(cfg["patches"]["n_strike"]), int(cfg["patches"]["n_dip"])
+    sta = torch.tensor(st, dtype=F64)
+
+    def grid_of(depth=kw["depth"], dip=kw["dip"]):
+        return patch_grid(east=float(e0), north=float(n0), **{**kw, "depth": depth, "dip": dip}, n_strike=ns, n_dip=nd)
+
+    def build(grid=None, nu=nu, rotate=True):
+        return _enu_design(greens_matrix(sta, grid or grid_of(), nu=nu).numpy(), frame, lon, lat, T, rotate)
+
+    def perturb(kind, h):
+        return build(grid_of(depth=kw["depth"] + h) if kind == "depth" else grid_of(dip=kw["dip"] * (1.0 + h)))
+
+    grid = grid_of()
+    cen = grid.centroids().numpy()
+    # corners of each patch -> two plotting triangles
+    phi, dl = math.radians(kw["strike"]), math.radians(kw["dip"])
+    s_hat = np.array([math.sin(phi), math.cos(phi)])
+    d_hat = np.array([math.cos(phi), -math.sin(phi)]) * math.cos(dl)
+    top = np.stack([grid.east.numpy(), grid.north.numpy()], -1)
+    L, W = grid.length.numpy()[:, None], grid.width.numpy()[:, None]
+    a, b = top - 0.5 * L * s_hat, top + 0.5 * L * s_hat
+    c, d = b + W * d_hat, a + W * d_hat
+    tri = np.concatenate([np.stack([a, b, c], 1), np.stack([a, c, d], 1)])
+    tl, tt = frame.lonlat(tri[..., 0], tri[..., 1])
+    plon, plat = frame.lonlat(cen[:, 0], cen[:, 1])
+    i_s, i_d = grid.i_strike.numpy(), grid.i_dip.numpy()
+    lap = grid_laplacian(i_s, i_d, cen, (float(grid.length[0]), float(grid.width[0])), trench=cfg["trench_edge"])
+    table = dict(lon=plon, lat=plat, depth=-cen[:, 2], along=grid.along.numpy(), down=grid.down.numpy(),
+                 dip=np.full(grid.n, kw["dip"]), i_along=i_s, i_down=i_d)
+    area = (grid.length * grid.width).numpy()
+    return _Geometry("plane", build, lap, table, tl, tt, np.concatenate([np.arange(grid.n)] * 2), area, perturb)
+
+
+def _sensitivities(geom: _Geometry, A: np.ndarray, cfg: Mapping, nu: float) -> list[tuple[np.ndarray, float]]:
+    """One-sided finite-difference sensitivities dA / d theta of the uncertain model parameters with sigma > 0."""
+    pe = cfg["prediction_error"]
+    out = []
+    if pe["depth_sigma_m"] > 0:
+        h = 1000.0
+        out.append(((geom.perturb("depth", h) - A) / h, float(pe["depth_sigma_m"])))
+    if pe["dip_scale_sigma"] > 0:
+        h = 0.05
+        out.append(((geom.perturb("dip", h) - A) / h, float(pe["dip_scale_sigma"])))
+    if pe["nu_sigma"] > 0:
+        h = 0.02
+        out.append(((geom.build(nu=nu + h) - A) / h, float(pe["nu_sigma"])))
+    return out
+
+
+def _curve_attrs(curve, bounds) -> str:
+    """How the smoothing weight was decided, for attributes and captions."""
+    if curve.interior:
+        return (f"ABIC minimum inside the search range (log10 w = {curve.best_log10_w:.2f} within "
+                f"[{bounds[0]}, {bounds[1]}])")
+    return (f"search bound: ABIC decreases to the bound log10 w = {curve.best_log10_w:.2f} of "
+            f"[{bounds[0]}, {bounds[1]}]; the weight is set by the bound, not chosen by ABIC")
+
+
+def slip_tohoku_dataset(gps: xr.Dataset, mesh, cfg: Mapping, *, seed: int) -> xr.Dataset:
+    """Distributed slip of the 2011 Tohoku earthquake from the Ozawa et al. (2011) GEONET offsets (relative to a
+    reference site) on the Slab 2.0 interface (triangular dislocations, patches of ``slab.cell_*``) or on a plane
+    (``geometry``), slip within a rake window (a >= 0), model-prediction covariance, ABIC-chosen and marginalised
+    smoothing weight, truncated-Gaussian posterior; the other geometry is fitted for the ABIC comparison.
+    ``cfg``: section ``okada.slip.tohoku`` + ``nu``."""
+    nu, mu = float(cfg["nu"]), float(cfg["mu_pa"])
+    frame = MapFrame(float(cfg["frame"]["lon0"]), float(cfg["frame"]["lat0"]))
+    keep = np.ones(gps.sizes["station"], bool)
+    if cfg["exclude_south_of_lat"] is not None:
+        keep = gps["lat"].values >= float(cfg["exclude_south_of_lat"])
+    g = gps.isel(station=np.flatnonzero(keep))
+    lon = np.append(g["lon"].values, gps.attrs["reference_lon"])
+    lat = np.append(g["lat"].values, gps.attrs["reference_lat"])
+    x, y = frame.xy(lon, lat)
+    st = np.stack([x, y, np.zeros_like(x)], -1)
+    T = rake_window(float(cfg["rake"]["center"]), float(cfg["rake"]["half_width"]))
+    d = np.stack([g["east"].values, g["north"].values, g["up"].values], -1).reshape(-1)
+    sig = _noise(cfg["sigma_m"], g.sizes["station"]).numpy().reshape(-1)
+    bounds = tuple(float(b) for b in cfg["log10_bounds"])
+    pe, pc = cfg["prediction_error"], cfg["posterior"]
+    geoms = {"slab": _slab_geometry(mesh, frame, st, lon, lat, cfg, nu, T),
+             "plane": _plane_geometry(frame, st, lon, lat, cfg, nu, T)}
+    rng = np.random.default_rng(int(seed))
+    fits, designs = {}, {}
+    for kind in (cfg["geometry"], "plane" if cfg["geometry"] == "slab" else "slab"):
+        geom = geoms[kind]
+        A = geom.build()
+        designs[kind] = A
+        head = kind == cfg["geometry"]
+        fits[kind] = invert_positive(
+            A, d, sig**2, smoothing_operator(geom.lap, T), sensitivities=_sensitivities(geom, A, cfg, nu),
+            relative=float(pe["relative"]), cp_iterations=int(pe["iterations"]), log10_bounds=bounds,
+            n_grid=int(cfg["n_grid"]), n_samples=int(pc["samples"]) if head else 0, rng=rng,
+            chains=int(pc["chains"]), burn=int(pc["burn"]), min_mass=float(pc["min_mass"]))
+        log.info("Tohoku %s: log10 w %.2f (%s), ABIC %.1f", kind, fits[kind].curve.best_log10_w,
+                 "interior" if fits[kind].curve.interior else "at a bound", fits[kind].curve.best_abic)
+    kind = cfg["geometry"]
+    geom, fit, A = geoms[kind], fits[kind], designs[kind]
+    alt = "plane" if kind == "slab" else "slab"
+    post, curve = fit.post, fit.curve
+    p = geom.area.size
+    ss, ds = coefficients_to_slip(fit.map, T)
+    slip = np.hypot(ss, ds)
+    s_ss, s_ds = coefficients_to_slip(post.samples, T)
+    s_slip = np.hypot(s_ss, s_ds)
+    m0, mw = _moment_mw(slip, geom.area, mu)
+    s_m0, s_mw = _moment_mw(s_slip, geom.area, mu)
+    s_peak = s_slip.max(1)
+    k = int(np.argmax(slip))
+    tab = geom.table
+    south = tab["lat"] < float(cfg["aftershock_lat"])
+    m0_s, mw_s = _moment_mw(slip * south, geom.area, mu)
+    pred = A @ fit.map
+    # geometry diagnostics: the same slip without the rotation into local ENU, and the projection's scale error
+    pred_norot = geom.build(rotate=False) @ fit.map
+    dist = np.hypot(x[:-1] - 0.0, y[:-1] - 0.0)
+    near = np.repeat(dist <= 300e3, 3)
+    rot = (pred - pred_norot).reshape(-1, 3)
+    kscale = frame.scale(lon[:-1], lat[:-1]) - 1.0
+
+    ds_ = xr.Dataset(coords={"patch": np.arange(p), "obs_index": np.arange(d.size), "station": np.arange(g.sizes["station"]),
+                             "tri": np.arange(geom.tri_patch.size), "vertex": np.arange(3),
+                             "log10_w": curve.log10_w, "sample": np.arange(post.samples.shape[0])})
+    for c, (ln, u) in {"patch": ("patch index", "1"), "obs_index": ("observation index (station-major, e/n/u)", "1"),
+                       "station": ("station index", "1"), "tri": ("plotting triangle index", "1"),
+                       "vertex": ("triangle vertex", "1"), "log10_w": ("log10 of the smoothing weight", "1"),
+                       "sample": ("posterior draw", "1")}.items():
+        ds_[c].attrs.update(long_name=ln, units=u)
+    for name, (units, ln) in {"lon": ("degrees_east", "patch centroid longitude"),
+                              "lat": ("degrees_north", "patch centroid latitude"),
+                              "depth": ("m", "patch centroid depth"), "along": ("m", "patch centroid along strike"),
+                              "down": ("m", "patch centroid down dip from the top edge / trench (horizontal)"),
+                              "dip": ("degree", "patch dip"), "i_along": ("1", "patch column (along strike)"),
+                              "i_down": ("1", "patch row (down dip)")}.items():
+        ds_[f"patch_{name}"] = _attrs(xr.DataArray(np.asarray(tab[name]), dims="patch"), units, ln)
+    ds_["patch_area"] = _attrs(xr.DataArray(geom.area, dims="patch"), "m2", "patch area")
+    ds_["tri_lon"] = _attrs(xr.DataArray(geom.tri_lon, dims=("tri", "vertex")), "degrees_east", "triangle vertex lon")
+    ds_["tri_lat"] = _attrs(xr.DataArray(geom.tri_lat, dims=("tri", "vertex")), "degrees_north", "triangle vertex lat")
+    ds_["tri_patch"] = _attrs(xr.DataArray(geom.tri_patch, dims="tri"), "1", "patch of each triangle")
+    for name, v, ln in (("strike_slip", ss, "strike-slip of the MAP (left-lateral positive)"),
+                        ("dip_slip", ds, "dip-slip of the MAP (reverse positive)"),
+                        ("slip", slip, "slip magnitude of the MAP (NNLS at the ABIC weight)"),
+                        ("slip_mean", s_slip.mean(0), "posterior mean slip magnitude (weight marginalised)"),
+                        ("slip_std", s_slip.std(0, ddof=1), "posterior std of slip magnitude (weight marginalised)"),
+                        ("slip_p05", np.percentile(s_slip, 5, 0), "posterior 5 % quantile of slip magnitude"),
+                        ("slip_p95", np.percentile(s_slip, 95, 0), "posterior 95 % quantile of slip magnitude"),
+                        ("strike_slip_std", s_ss.std(0, ddof=1), "posterior std of strike-slip"),
+                        ("dip_slip_std", s_ds.std(0, ddof=1), "posterior std of dip-slip")):
+        ds_[name] = _attrs(xr.DataArray(v, dims="patch"), "m", ln)
+    ds_["rake"] = _attrs(xr.DataArray(np.degrees(np.arctan2(ds, ss)), dims="patch"), "degree", "rake of the MAP slip")
+    ds_["sample_slip"] = _attrs(xr.DataArray(s_slip, dims=("sample", "patch")), "m", "posterior draws of slip")
+    ds_["sample_log10_w"] = _attrs(xr.DataArray(post.sample_log10_w, dims="sample"), "1", "log10 w of each draw")
+    ds_["sample_mw"] = _attrs(xr.DataArray(s_mw, dims="sample"), "1", "Mw of each posterior draw")
+    ds_["obs"] = _attrs(xr.DataArray(d, dims="obs_index"), "m", "observed displacement (relative to the reference)")
+    ds_["obs_sigma"] = _attrs(xr.DataArray(sig, dims="obs_index"), "m", "assumed data standard deviation (C_d)")
+    ds_["total_sigma"] = _attrs(xr.DataArray(np.sqrt(post.sigma2 * np.diag(fit.cov)), dims="obs_index"), "m",
+                                "sqrt(sigma2 diag(C_d + C_p)): total data + prediction standard deviation")
+    ds_["model"] = _attrs(xr.DataArray(pred, dims="obs_index"), "m", "displacement of the MAP slip")
+    ds_["lon"] = _attrs(xr.DataArray(g["lon"].values, dims="station"), "degrees_east", "station longitude")
+    ds_["lat"] = _attrs(xr.DataArray(g["lat"].values, dims="station"), "degrees_north", "station latitude")
+    ds_["site"] = _attrs(xr.DataArray(g["site"].values, dims="station"), "1", "site ID (Ozawa et al. 2011)")
+    ds_["abic"] = _attrs(xr.DataArray(curve.abic, dims="log10_w"), "1", "ABIC with positivity (NNLS), this geometry")
+    ds_["abic_unconstrained"] = _attrs(xr.DataArray(curve.abic_unconstrained, dims="log10_w"), "1",
+                                       "ABIC of the unconstrained Gaussian model, this geometry")
+    ds_["abic_other"] = _attrs(xr.DataArray(fits[alt].curve.abic, dims="log10_w"), "1",
+                               f"ABIC with positivity of the {alt} geometry")
+    ds_["peak_slip_curve"] = _attrs(xr.DataArray(
+        [np.hypot(*coefficients_to_slip(fit.prob.nnls(10.0 ** t), T)).max() for t in curve.log10_w], dims="log10_w"),
+        "m", "peak slip of the NNLS solution at each grid weight (how the weight controls the peak)")
+    ds_["weight_posterior"] = _attrs(xr.DataArray(curve.posterior, dims="log10_w"), "1",
+                                     "p(log10 w | d) on the grid (flat prior on log10 w)")
+    m = fit.prob.m
+    ds_.coords["coef"] = ("coef", np.arange(m))
+    ds_["coef"].attrs.update(long_name="rake-window coefficient (first rake for all patches, then second)", units="1")
+    ds_["whitened_design"] = _attrs(xr.DataArray(fit.prob.G, dims=("obs_index", "coef")), "1",
+                                    "design matrix whitened by chol(C_d + C_p) (per m of coefficient)")
+    ds_["smoothing_operator"] = _attrs(xr.DataArray(fit.prob.R, dims=("coef_row", "coef")), "1",
+                                       "smoothing operator R (|R a|^2 = |L ss|^2 + |L ds|^2)")
+    lon_pk, lat_pk = float(tab["lon"][k]), float(tab["lat"][k])
+    choice = _curve_attrs(curve, bounds)
+    add_metrics(ds_, {
+        "peak_slip": (float(slip[k]), "m", "peak slip of the MAP"),
+        "peak_lon": (lon_pk, "degrees_east", "longitude of the MAP peak-slip patch"),
+        "peak_lat": (lat_pk, "degrees_north", "latitude of the MAP peak-slip patch"),
+        "peak_depth": (float(tab["depth"][k]), "m", "depth of the MAP peak-slip patch centroid"),
+        "peak_slip_p05": (float(np.percentile(s_peak, 5)), "m", "posterior 5 % quantile of the peak slip"),
+        "peak_slip_p95": (float(np.percentile(s_peak, 95)), "m", "posterior 95 % quantile of the peak slip"),
+        "moment_nm": (float(m0), "N m", "seismic moment mu sum(A |s|) of the MAP"),
+        "mw": (float(mw), "1", "moment magnitude (2/3)(log10 M0 - 9.1) of the MAP"),
+        "mw_p05": (float(np.percentile(s_mw, 5)), "1", "posterior 5 % quantile of Mw"),
+        "mw_p95": (float(np.percentile(s_mw, 95)), "1", "posterior 95 % quantile of Mw"),
+        "mw_south": (float(mw_s), "1", "Mw of the MAP slip south of aftershock_lat (Ibaraki-oki)"),
+        "abic": (curve.best_abic, "1", "ABIC with positivity at the chosen weight"),
+        "abic_other": (fits[alt].curve.best_abic, "1", f"ABIC with positivity of the {alt} geometry at its optimum"),
+        "delta_abic_plane_minus_slab": (fits["plane"].curve.best_abic - fits["slab"].curve.best_abic, "1",
+                                        "ABIC(plane) - ABIC(slab): > 0 favours the slab interface"),
+        "log10_weight": (curve.best_log10_w, "1", "log10 of the smoothing weight at the ABIC minimum"),
+        "log10_weight_unconstrained": (curve.best_log10_w_unconstrained, "1",
+                                       "log10 w minimising the unconstrained ABIC (grid)"),
+        "weight_interior": (int(curve.interior), "1", "1 if the ABIC minimum is inside the search range, else 0"),
+        "other_weight_interior": (int(fits[alt].curve.interior), "1",
+                                  f"1 if the {alt} geometry's ABIC minimum is inside the range"),
+        "sigma2": (post.sigma2, "1", "variance factor of C_d + C_p at the optimum (profiled)"),
+        "rms_residual": (float(np.sqrt(np.mean((pred - d) ** 2))), "m", "rms of MAP residuals (all components)"),
+        "chi2_per_datum": (float(fit.prob.objective(fit.map, 0.0) / d.size), "1",
+                           "|C^-1/2 (G a - d)|^2 / N of the MAP, C = C_d + C_p"),
+        "n_patches": (p, "1", "fault patches"), "n_data": (d.size, "1", "data (3 per station)"),
+        "enu_rotation_max": (float(np.abs(rot).max()), "m",
+                             "max change of a MAP prediction from rotating into local ENU (meridian convergence)"),
+        "enu_rotation_rms_300km": (float(np.sqrt(np.mean(rot.reshape(-1)[near] ** 2))), "m",
+                                   "rms of that change within 300 km of the frame origin"),
+        "max_convergence_deg": (float(np.degrees(np.abs(frame.true_north_angle(lon[:-1], lat[:-1])).max())),
+                                "degree", "largest meridian convergence at a station"),
+        "projection_scale_error_500km": (float(np.abs(kscale[dist <= 500e3]).max()), "1",
+                                         "largest |k - 1| of the map projection within 500 km of the origin"),
     })
-    ds.attrs.update(case="tohoku", lon0=lon0, lat0=lat0, reference_lon=float(gps.attrs["reference_lon"]),
-                    reference_lat=float(gps.attrs["reference_lat"]), source_file=gps.attrs["source_file"],
-                    citation=gps.attrs["citation"], fault_strike=kw["strike"], fault_dip=kw["dip"],
-                    log10_bounds=list(bounds), title="Okada distributed-slip inversion (tohoku)")
-    rms = float(np.sqrt(np.mean((Gm @ res.coef - d) ** 2)))
-    log.info("Tohoku slip: max %.1f m, Mw %.2f, rms residual %.3f m", float(ds["slip"].max()), mw, rms)
-    return ds
+    ds_.attrs.update(case="tohoku", geometry=kind, weight_choice=choice, weight_decided_by_bound=int(not curve.interior),
+                     log10_bounds=list(bounds), rake_window=[float(cfg["rake"]["center"]), float(cfg["rake"]["half_width"])],
+                     rake_matrix=T.reshape(-1).tolist(), frame_lon0=frame.lon0, frame_lat0=frame.lat0,
+                     reference_lon=float(gps.attrs["reference_lon"]), reference_lat=float(gps.attrs["reference_lat"]),
+                     source_file=gps.attrs["source_file"], citation=gps.attrs["citation"], mesh_source=mesh.source,
+                     excluded_south_of_lat=-999.0 if cfg["exclude_south_of_lat"] is None else float(cfg["exclude_south_of_lat"]),
+                     aftershock_lat=float(cfg["aftershock_lat"]), mu_pa=mu,
+                     title=f"Okada distributed-slip inversion (tohoku, {kind} geometry)")
+    log.info("Tohoku %s: peak %.1f m at %.2fE %.2fN, Mw %.3f [%.3f, %.3f], rms %.3f m; %s", kind, slip[k], lon_pk,
+             lat_pk, mw, np.percentile(s_mw, 5), np.percentile(s_mw, 95), np.sqrt(np.mean((pred - d) ** 2)), choice)
+    return ds_
+
+
+def slip_resolution_dataset(tk: xr.Dataset, cfg: Mapping, *, seed: int) -> xr.Dataset:
+    """Checkerboard and spike resolution tests on the patches, whitened design and smoothing of a Tohoku slip
+    result: synthetic data (noise of its sigma2 unless ``noise`` is false), weight re-chosen by ABIC with
+    positivity, NNLS recovery. ``cfg``: section ``okada.slip.resolution``."""
+    G, R = tk["whitened_design"].values, tk["smoothing_operator"].values
+    T = np.asarray(tk.attrs["rake_matrix"], float).reshape(2, 2)
+    rc = math.radians(float(tk.attrs["rake_window"][0]))
+    per_m = np.linalg.solve(T, [math.cos(rc), math.sin(rc)])  # coefficients of 1 m of slip at the centre rake
+    ia, idn = tk["patch_i_along"].values.astype(int), tk["patch_i_down"].values.astype(int)
+    size = int(cfg["checker_size"])
+    checker = float(cfg["checker_slip_m"]) * (((ia // size) + (idn // size)) % 2 == 0)
+    spikes = np.zeros(ia.size)
+    lon, lat = tk["patch_lon"].values, tk["patch_lat"].values
+    for lo, la in cfg["spikes"]:
+        spikes[int(np.argmin((lon - lo) ** 2 + ((lat - la) / math.cos(math.radians(la))) ** 2))] = float(
+            cfg["spike_slip_m"])
+    sigma = math.sqrt(float(tk["metric_sigma2"])) if cfg["noise"] else 0.0
+    rng = np.random.default_rng(int(seed))
+    bounds = tuple(float(b) for b in tk.attrs["log10_bounds"])
+    out = xr.Dataset(coords={"patch": tk["patch"].values, "tri": tk["tri"].values, "vertex": tk["vertex"].values,
+                             "log10_w": tk["log10_w"].values})
+    for c in ("patch", "tri", "vertex", "log10_w"):
+        out[c].attrs.update(tk[c].attrs)
+    for v in ("tri_lon", "tri_lat", "tri_patch", "patch_lon", "patch_lat", "patch_depth", "patch_area"):
+        out[v] = tk[v]
+    metrics = {}
+    for name, truth in (("checker", checker), ("spike", spikes)):
+        a_true = np.concatenate([truth * per_m[0], truth * per_m[1]])
+        d = G @ a_true + sigma * rng.standard_normal(G.shape[0])
+        prob = SlipProblem(G, d, R)
+        curve = abic_curve(prob, bounds, tk.sizes["log10_w"])
+        ss, ds_ = coefficients_to_slip(prob.nnls(10.0 ** curve.best_log10_w), T)
+        rec = np.hypot(ss, ds_)
+        out[f"{name}_true"] = _attrs(xr.DataArray(truth, dims="patch"), "m", f"{name} test: true slip")
+        out[f"{name}_recovered"] = _attrs(xr.DataArray(rec, dims="patch"), "m", f"{name} test: recovered slip")
+        out[f"{name}_abic"] = _attrs(xr.DataArray(curve.abic, dims="log10_w"), "1", f"{name} test: ABIC")
+        area = tk["patch_area"].values
+        metrics.update({
+            f"{name}_correlation": (float(np.corrcoef(truth, rec)[0, 1]), "1", f"{name}: correlation true/recovered"),
+            f"{name}_moment_ratio": (float((rec * area).sum() / (truth * area).sum()), "1",
+                                     f"{name}: recovered / true moment"),
+            f"{name}_log10_weight": (curve.best_log10_w, "1", f"{name}: log10 w at the ABIC minimum"),
+            f"{name}_weight_interior": (int(curve.interior), "1", f"{name}: 1 if that minimum is inside the range"),
+        })
+    add_metrics(out, metrics)
+    out.attrs.update(case="tohoku_resolution", geometry=tk.attrs["geometry"], noise_sigma2=sigma**2,
+                     title="Okada slip resolution tests (checkerboard, spikes) on the Tohoku model")
+    log.info("resolution: checkerboard r = %.2f, spikes r = %.2f", metrics["checker_correlation"][0],
+             metrics["spike_correlation"][0])
+    return out
 
 
 @step("okada.slip", section=_with_nu("okada.slip.synthetic"),
@@ -451,11 +778,25 @@ def slip(cfg, inputs, *, seed, device, checkpoints):
 
 
 @step("okada.slip_tohoku", section=_with_nu("okada.slip.tohoku"),
-      inputs={"gps": "file: GEONET coseismic offsets, Ozawa et al. (2011) Table S1 (okada.slip.tohoku.gps)"},
-      outputs={"nc": "netcdf: Tohoku 2011 slip, posterior std, ABIC weight, evidence, moment and Mw"})
+      inputs={"gps": "file: GEONET coseismic offsets, Ozawa et al. (2011) Table S1 (okada.slip.tohoku.gps)",
+              "mesh_nodes": "file: plate-interface mesh nodes, index lon lat z (okada.slip.tohoku.mesh.nodes)",
+              "mesh_faces": "file: plate-interface mesh triangles, index n1 n2 n3 (okada.slip.tohoku.mesh.faces)"},
+      outputs={"nc": "netcdf: Tohoku 2011 slip (MAP, weight-marginalised posterior), ABIC curves of slab and plane, "
+                     "data fit, moment and Mw, whitened design for the resolution test"})
 def slip_tohoku(cfg, inputs, *, seed, device, checkpoints):
-    """Distributed slip of the 2011 Tohoku earthquake from GEONET offsets, smoothing chosen by ABIC."""
-    return Outputs(nc=slip_tohoku_dataset(read_geonet_ozawa(inputs["gps"]), cfg))
+    """Distributed slip of the 2011 Tohoku earthquake on the Slab 2.0 interface (or a plane), positivity in a rake
+    window, model-prediction covariance, ABIC-marginalised smoothing."""
+    mesh = read_trimesh(inputs["mesh_nodes"], inputs["mesh_faces"])
+    return Outputs(nc=slip_tohoku_dataset(read_geonet_ozawa(inputs["gps"]), mesh, cfg, seed=seed))
+
+
+@step("okada.slip_resolution", section="okada.slip.resolution",
+      inputs={"nc": "netcdf: Tohoku slip inversion (okada.slip_tohoku)"},
+      outputs={"nc": "netcdf: checkerboard and spike tests: true and recovered slip, ABIC curves"})
+def slip_resolution(cfg, inputs, *, seed, device, checkpoints):
+    """Checkerboard and spike resolution tests with the Tohoku model's stations, covariance and smoothing."""
+    tk = read_dataset(inputs["nc"], required=("whitened_design", "smoothing_operator", "patch_i_along"))
+    return Outputs(nc=slip_resolution_dataset(tk, cfg, seed=seed))
 
 
 # ----------------------------------------------------------------------------------------------------- figures
@@ -488,6 +829,16 @@ def figure_slip(cfg, inputs, *, seed, device, checkpoints):
     from sciml.okada.figures import slip_figure
 
     return Outputs(png=slip_figure(read_dataset(inputs["nc"])))
+
+
+@step("okada.figure_slip_resolution", section=_no_config,
+      inputs={"nc": "netcdf: resolution tests (okada.slip_resolution)"},
+      outputs={"png": "png: checkerboard and spike tests, true and recovered slip maps"})
+def figure_slip_resolution(cfg, inputs, *, seed, device, checkpoints):
+    """True and recovered slip of the checkerboard and spike tests on the Tohoku patches."""
+    from sciml.okada.figures import slip_resolution_figure
+
+    return Outputs(png=slip_resolution_figure(read_dataset(inputs["nc"])))
 
 
 @step("okada.figure_parkfield_fit", section=_no_config,

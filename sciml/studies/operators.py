@@ -7,16 +7,20 @@ Three families of steps (``python -m sciml steps operators``), each on the contr
 * ``operators.darcy_data`` / ``operators.wave_data``: the data sets (:mod:`sciml.operators.data`); their config
   slices hold only the data-defining keys, so training settings never regenerate data;
 * ``operators.darcy_train`` (wildcards ``model``, ``n``), ``operators.neuralop_train`` (``impl``, ``n``),
-  ``operators.wave_train`` (``n``): train one operator on the first ``n`` samples (:func:`run_model`) and
-  evaluate it on the test sets; predictions, per-sample errors and ``metric_*`` variables, plus the weights;
+  ``operators.wave_train`` (``model``, ``n``): train one operator on the first ``n`` samples (:func:`run_model`),
+  with the validation set's learning curve, resumable from the step's ``checkpoints`` folder, and evaluate it
+  on the test sets; predictions, per-sample errors and ``metric_*`` variables, plus the weights;
 * ``operators.*_figures``: the summary table (:func:`summary_table`, model x training-set size) and the figures
   (:mod:`sciml.operators.figures`) over every run given.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,19 +28,22 @@ import torch
 import xarray as xr
 
 from sciml.errors import InputError, bad_value
-from sciml.io.netcdf import read_dataset
+from sciml.io.netcdf import add_metrics, read_dataset
 from sciml.operators.data import darcy_inputs, load_neuralop_darcy, make_darcy_dataset, make_marmousi_dataset, \
     make_wave_dataset
-from sciml.operators.train import FIELD_VARS, NormalizedOperator, fit_and_evaluate, make_operator
+from sciml.operators.train import FIELD_VARS, NormalizedOperator, fit_and_evaluate, make_operator, stack_inputs
+from sciml.operators.velocity import FAMILIES
 from sciml.studies.registry import Outputs, Weights, step
 
 log = logging.getLogger(__name__)
 
 DARCY_MODELS = ("fno", "pino", "deeponet")
+WAVE_MODELS = {"fno": ("velocity",), "fno_ray": ("velocity", "direct_wave")}  # model -> input channels
 IMPLEMENTATIONS = {"sciml": "fno", "neuralop": "neuralop"}  # implementation -> model kind of run_model
+CURVES_FIGURE = "png: learning curves (validation error, training loss) and learning-rate schedules"
 DATA_KEYS = {
-    "darcy": ("n", "n_fine", "n_train", "n_test", "n_test_fine", "generator"),
-    "wave": ("generator", "n_train", "n_test", "marmousi"),
+    "darcy": ("n", "n_fine", "n_train", "n_val", "n_test", "n_test_fine", "generator"),
+    "wave": ("generator", "prior", "n_train", "n_val", "n_test", "marmousi"),
 }
 
 
@@ -50,22 +57,27 @@ def darcy_unlabeled(cfg: Mapping[str, Any], n: int, count: int, seed: int) -> xr
 
 
 def run_model(cfg: Mapping[str, Any], problem: str, kind: str, n_train: int, train: xr.Dataset,
-              tests: Mapping[str, xr.Dataset], *, seed: int, device: torch.device,
-              logger: logging.Logger | None = None) -> tuple[xr.Dataset, NormalizedOperator]:
+              tests: Mapping[str, xr.Dataset], *, seed: int, device: torch.device, val: xr.Dataset | None = None,
+              inputs: Sequence[str] | None = None, logger: logging.Logger | None = None,
+              checkpoints: str | Path | None = None) -> tuple[xr.Dataset, NormalizedOperator]:
     """Build and train one model and evaluate it on ``tests``.
 
     ``kind``: ``fno`` | ``deeponet`` | ``neuralop`` | ``pino`` (FNO + Darcy residual; ``cfg["pino"]``: ``weight``
     of the ``pde`` term, ``unlabeled`` extra input fields, ``norm``). ``cfg`` (complete, e.g. a training step's
     slice): ``dtype``, ``batch_size``, the architecture section (``fno`` for fno / pino / neuralop, else
-    ``deeponet``) and ``train`` (:class:`~sciml.nn.trainer.TrainConfig` fields)."""
+    ``deeponet``) and ``train`` (:class:`~sciml.nn.trainer.TrainConfig` fields). ``val``: validation set (learning
+    curve, kept weights); ``inputs``: input variables (channels; default :data:`FIELD_VARS`). ``checkpoints``:
+    folder of the resumable trainer state, under a name hashing the config slice and seed (a changed config
+    never resumes)."""
     from sciml.device import resolve_dtype
 
     dtype = resolve_dtype(cfg["dtype"])
-    a_name, u_name = FIELD_VARS[problem]
+    names = tuple(inputs or FIELD_VARS[problem][:1])
+    u_name = FIELD_VARS[problem][1]
     arch = "fno" if kind in ("pino", "neuralop") else kind
     if arch not in cfg:
         raise InputError(f"operators config: section for model {arch!r} is missing")
-    a_tr, u_tr = train[a_name].values[:n_train], train[u_name].values[:n_train]
+    a_tr, u_tr = stack_inputs(train, names, n_train), train[u_name].values[:n_train]
     model = make_operator(kind if kind != "pino" else "fno", cfg[arch], a_tr, u_tr, dtype=dtype, seed=seed)
     train_cfg = dict(cfg["train"])
     physics = unlabeled = None
@@ -79,10 +91,28 @@ def run_model(cfg: Mapping[str, Any], problem: str, kind: str, n_train: int, tra
         train_cfg["weights"] = {**train_cfg["weights"], "pde": float(pino["weight"])}
         unlabeled = darcy_unlabeled({k[4:]: train.attrs[k] for k in train.attrs if k.startswith("gen_")},
                                     train.sizes["y"], int(pino["unlabeled"]), seed)
+    ckpt = None
+    if checkpoints is not None:
+        key = json.dumps({"cfg": cfg, "problem": problem, "kind": kind, "n": n_train, "seed": int(seed)},
+                         sort_keys=True, default=str)
+        ckpt = Path(checkpoints) / f"{problem}-{kind}-n{n_train}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.ckpt"
     ds = fit_and_evaluate(model, problem, train, tests, n_train, train_cfg, batch_size=int(cfg["batch_size"]),
-                          seed=seed, device=device, dtype=dtype, physics=physics, unlabeled=unlabeled, logger=logger)
+                          seed=seed, device=device, dtype=dtype, inputs=names, val=val, physics=physics,
+                          unlabeled=unlabeled, logger=logger, checkpoint=ckpt)
     ds.attrs.update({"model": kind, "architecture": arch})
     return ds, model
+
+
+def family_errors(err: np.ndarray, test: xr.Dataset) -> dict[str, tuple[float, str, str]]:
+    """Mean test errors per velocity-model family (``mean_rel_l2_<family>``) and of the models under water
+    (``mean_rel_l2_water``), from the per-sample errors ``err`` of the test set ``test``."""
+    out = {}
+    groups = [(f, test["family"].values == i) for i, f in enumerate(FAMILIES)]
+    for name, mask in [*groups, ("water", test["water"].values == 1)]:
+        if mask.any():
+            out[f"mean_rel_l2_{name}"] = (float(err[mask].mean()), "1",
+                                          f"mean relative L2 error, test models: {name} ({int(mask.sum())})")
+    return out
 
 
 def summary_table(results: Mapping[tuple[str, int], xr.Dataset], metrics: Sequence[str]) -> xr.Dataset:
@@ -118,6 +148,16 @@ def _runs(paths: Sequence[str], key: str) -> dict[tuple[str, int], xr.Dataset]:
             raise InputError(f"{p}: a second run of {key} {k[0]!r} with {k[1]} training samples")
         runs[k] = ds
     return runs
+
+
+def _summary_outputs(paths: Sequence[str], key: str, metrics: Sequence[str], title: str,
+                     figures: Callable[..., tuple], *sets: xr.Dataset) -> Outputs:
+    """A figure step's outputs: the :func:`summary_table` of the runs at ``paths`` (by ``attrs[key]`` and size)
+    as ``nc``, and the figures ``figures(runs, *sets)`` as ``prediction``, ``size`` and (if made) ``curves``."""
+    runs = _runs(paths, key)
+    summary = summary_table(runs, metrics)
+    summary.attrs["title"] = title
+    return Outputs(nc=summary, **dict(zip(("prediction", "size", "curves"), figures(runs, *sets))))
 
 
 # ------------------------------------------------------------------------------------------ config slices
@@ -179,10 +219,14 @@ def _neuralop_train_cfg(config, wildcards):
 
 
 def _wave_train_cfg(config, wildcards):
-    """dtype, batch size, the FNO and training settings; ``n_train`` from the wildcard."""
+    """dtype, batch size, the FNO and training settings; ``model`` (its input channels, :data:`WAVE_MODELS`)
+    and ``n_train`` from the wildcards."""
     w = config["operators"]["wave"]
-    return {**_common(config), "n_train": _size(wildcards, "operators.wave_train"), "fno": w["fno"],
-            "train": w["train"]}
+    model = _wildcard(wildcards, "model", "operators.wave_train")
+    if model not in WAVE_MODELS:
+        raise bad_value("step operators.wave_train", "wildcard model", model, f"expected one of {list(WAVE_MODELS)}")
+    return {**_common(config), "model": model, "n_train": _size(wildcards, "operators.wave_train"),
+            "fno": w["fno"], "train": w["train"]}
 
 
 def _no_config(config, wildcards):
@@ -193,12 +237,13 @@ def _no_config(config, wildcards):
 # ---------------------------------------------------------------------------------------------------- Darcy
 @step("operators.darcy_data", section=_darcy_data_cfg,
       outputs={"train": "netcdf: training set (GP log k, FV pressure) on the n x n grid",
+               "val": "netcdf: validation set on the same grid (learning curves, kept weights)",
                "test": "netcdf: test set on the same grid",
                "fine": "netcdf: test set on the finer n_fine x n_fine grid (resolution transfer)"})
 def darcy_data(cfg, inputs, *, seed, device, checkpoints):
-    """Darcy data sets from GP log-permeability fields: train, test and a finer-resolution test set."""
-    sets = {"train": (cfg["n"], cfg["n_train"], 0), "test": (cfg["n"], cfg["n_test"], 1),
-            "fine": (cfg["n_fine"], cfg["n_test_fine"], 2)}
+    """Darcy data sets from GP log-permeability fields: train, validation, test and a finer-grid test set."""
+    sets = {"train": (cfg["n"], cfg["n_train"], 0), "val": (cfg["n"], cfg["n_val"], 4),
+            "test": (cfg["n"], cfg["n_test"], 1), "fine": (cfg["n_fine"], cfg["n_test_fine"], 2)}
     out = Outputs()
     for name, (n, count, stream) in sets.items():
         ds = make_darcy_dataset(cfg["generator"], n, count, seed, stream)
@@ -208,16 +253,16 @@ def darcy_data(cfg, inputs, *, seed, device, checkpoints):
 
 
 @step("operators.darcy_train", section=_darcy_train_cfg, device=True,
-      inputs={"train": "netcdf: training set (operators.darcy_data)", "test": "netcdf: test set",
-              "fine": "netcdf: finer-grid test set"},
-      outputs={"nc": "netcdf: predictions, per-sample errors, metric_* and the training history",
+      inputs={"train": "netcdf: training set (operators.darcy_data)", "val": "netcdf: validation set",
+              "test": "netcdf: test set", "fine": "netcdf: finer-grid test set"},
+      outputs={"nc": "netcdf: predictions, per-sample errors, metric_*, the training history and learning curve",
                "pt": "weights: the trained operator (normalisation buffers included)"})
 def darcy_train(cfg, inputs, *, seed, device, checkpoints):
     """Train one operator (fno | deeponet | pino) on the first n Darcy samples; test and finer-grid errors."""
-    sets = {k: read_dataset(inputs[k], required=["log_k", "u"]) for k in ("train", "test", "fine")}
+    sets = {k: read_dataset(inputs[k], required=["log_k", "u"]) for k in ("train", "val", "test", "fine")}
     kind, n = cfg["model"], int(cfg["n_train"])
     ds, model = run_model(cfg, "darcy", kind, n, sets["train"], {"test": sets["test"], "fine": sets["fine"]},
-                          seed=seed, device=device, logger=log)
+                          seed=seed, device=device, val=sets["val"], logger=log, checkpoints=checkpoints)
     ds.attrs["title"] = f"Darcy operator {kind} trained on {n} samples: predictions and errors"
     return Outputs(nc=ds, pt=Weights(model.state_dict(), {"model": kind, "n_train": n, "problem": "darcy"}))
 
@@ -227,16 +272,15 @@ def darcy_train(cfg, inputs, *, seed, device, checkpoints):
               "test": "netcdf: test set", "fine": "netcdf: finer-grid test set"},
       outputs={"nc": "netcdf: mean errors, training time and parameters by model and training-set size",
                "prediction": "png: input, reference, prediction and error of each model (largest size)",
-               "size": "png: test error against the number of training samples"})
+               "size": "png: test error against the number of training samples",
+               "curves": CURVES_FIGURE})
 def darcy_figures(cfg, inputs, *, seed, device, checkpoints):
-    """Darcy summary table, prediction/reference/error figure and error vs training-set size."""
+    """Darcy summary table, prediction/reference/error figure, error vs training-set size, learning curves."""
     from sciml.operators.figures import darcy_figures as figures
 
-    runs = _runs(inputs["runs"], "model")
-    summary = summary_table(runs, ["mean_rel_l2", "mean_rel_l2_fine", "train_rel_l2"])
-    summary.attrs["title"] = "Darcy neural operators: test errors by model and training-set size"
-    fig_pred, fig_size = figures(runs, read_dataset(inputs["test"]), read_dataset(inputs["fine"]))
-    return Outputs(nc=summary, prediction=fig_pred, size=fig_size)
+    return _summary_outputs(inputs["runs"], "model", ["mean_rel_l2", "mean_rel_l2_fine", "train_rel_l2", "val_rel_l2"],
+                            "Darcy neural operators: test errors by model and training-set size", figures,
+                            read_dataset(inputs["test"]), read_dataset(inputs["fine"]))
 
 
 # --------------------------------------------------------------------------------- published Darcy data
@@ -251,7 +295,8 @@ def neuralop_train(cfg, inputs, *, seed, device, checkpoints):
     kind = IMPLEMENTATIONS[impl]
     train = load_neuralop_darcy(inputs["train"])
     tests = {"test": load_neuralop_darcy(inputs["test16"]), "test32": load_neuralop_darcy(inputs["test32"])}
-    ds, model = run_model(cfg, "darcy", kind, n, train, tests, seed=seed, device=device, logger=log)
+    ds, model = run_model(cfg, "darcy", kind, n, train, tests, seed=seed, device=device, logger=log,
+                          checkpoints=checkpoints)
     ds.attrs.update(title=f"Published Darcy set: {impl} FNO trained on {n} samples", implementation=impl)
     return Outputs(nc=ds, pt=Weights(model.state_dict(), {"model": kind, "n_train": n, "problem": "darcy_neuralop"}))
 
@@ -266,63 +311,74 @@ def neuralop_figures(cfg, inputs, *, seed, device, checkpoints):
     """Our FNO vs neuraloperator's FNO: predictions at 16x16 and 32x32, error vs training-set size."""
     from sciml.operators.figures import neuralop_figures as figures
 
-    runs = _runs(inputs["runs"], "implementation")
-    summary = summary_table(runs, ["mean_rel_l2", "mean_rel_l2_test32", "train_rel_l2"])
-    summary.attrs["title"] = "Published Darcy data: FNO implementations compared"
-    fig_pred, fig_size = figures(runs, load_neuralop_darcy(inputs["test16"]), load_neuralop_darcy(inputs["test32"]))
-    return Outputs(nc=summary, prediction=fig_pred, size=fig_size)
+    return _summary_outputs(inputs["runs"], "implementation", ["mean_rel_l2", "mean_rel_l2_test32", "train_rel_l2"],
+                            "Published Darcy data: FNO implementations compared", figures,
+                            load_neuralop_darcy(inputs["test16"]), load_neuralop_darcy(inputs["test32"]))
 
 
 # ----------------------------------------------------------------------------------------------------- wave
 @step("operators.wave_data", section=_wave_data_cfg,
       inputs={"marmousi_vp": "file[]: optional Marmousi Vp file (raw float32); absent: synthetic layered model"},
-      outputs={"train": "netcdf: GP velocity models and pressure snapshots (training set)",
-               "test": "netcdf: GP test set", "marmousi": "netcdf: Marmousi windows (out of distribution)"})
+      outputs={"train": "netcdf: velocity models of the mixture prior and pressure snapshots (training set)",
+               "val": "netcdf: validation set of the same prior (learning curves, kept weights)",
+               "test": "netcdf: test set of the same prior (in distribution)",
+               "marmousi": "netcdf: Marmousi windows (out of distribution)"})
 def wave_data(cfg, inputs, *, seed, device, checkpoints):
-    """Acoustic snapshots for GP velocity models (train/test) and Marmousi windows (synthetic fallback)."""
+    """Acoustic snapshots for models of the mixture prior (GP, layered, faulted; water layers) and Marmousi
+    windows (synthetic fallback); each with the ray-theory direct wave."""
     gen = cfg["generator"]
-    out = Outputs()
-    for name, count, stream in (("train", cfg["n_train"], 10), ("test", cfg["n_test"], 11)):
-        ds = make_wave_dataset(gen, count, seed, stream)
-        ds.attrs["title"] = f"Acoustic wavefield {name} set ({count} GP velocity models)"
-        out[name] = ds
     m = cfg["marmousi"]
     path = inputs["marmousi_vp"][0] if inputs["marmousi_vp"] else None
+    if path is None and m["file"] is not None:  # checked before any work
+        raise bad_value("config operators.wave.marmousi", "file", m["file"], "configured but no file was given "
+                        "(--input marmousi_vp=PATH); set file: null for the synthetic layered model")
     if path is None:
-        log.warning("Marmousi file absent: out-of-distribution set uses the synthetic layered model")
+        log.warning("marmousi.file is null: the out-of-distribution set uses the synthetic layered model")
+    out = Outputs()
+    for name, count, stream in (("train", cfg["n_train"], 10), ("val", cfg["n_val"], 12), ("test", cfg["n_test"], 11)):
+        ds = make_wave_dataset(gen, cfg["prior"], count, seed, stream)
+        ds.attrs["title"] = f"Acoustic wavefield {name} set ({count} velocity models of the mixture prior)"
+        out[name] = ds
     ds = make_marmousi_dataset(gen, m["windows"], path, marmousi_dx=m["dx"], marmousi_dz=m["dz"], seed=seed)
+    ds.attrs["data_source"] = "files" if path else "synthetic"
     ds.attrs["title"] = "Acoustic wavefield out-of-distribution set (Marmousi windows)"
     out["marmousi"] = ds
     return out
 
 
 @step("operators.wave_train", section=_wave_train_cfg, device=True,
-      inputs={"train": "netcdf: training set (operators.wave_data)", "test": "netcdf: GP test set",
-              "marmousi": "netcdf: Marmousi windows"},
-      outputs={"nc": "netcdf: predictions, errors in and out of distribution, metric_*, training history",
+      inputs={"train": "netcdf: training set (operators.wave_data)", "val": "netcdf: validation set",
+              "test": "netcdf: test set (in distribution)", "marmousi": "netcdf: Marmousi windows"},
+      outputs={"nc": "netcdf: predictions, errors in and out of distribution (and per model family), metric_*, "
+                     "training history and learning curve",
                "pt": "weights: the trained FNO"})
 def wave_train(cfg, inputs, *, seed, device, checkpoints):
-    """FNO velocity model -> pressure snapshot on n samples; GP test and Marmousi errors."""
-    n = int(cfg["n_train"])
-    sets = {k: read_dataset(inputs[k], required=["velocity", "pressure"]) for k in ("train", "test", "marmousi")}
+    """FNO velocity model (``fno``; ``fno_ray``: plus the ray-theory direct wave) -> pressure snapshot on n
+    samples; errors in distribution (also per model family) and on the Marmousi windows."""
+    kind, n = cfg["model"], int(cfg["n_train"])
+    names = WAVE_MODELS[kind]
+    sets = {k: read_dataset(inputs[k], required=["pressure", *names]) for k in ("train", "val", "test", "marmousi")}
     ds, model = run_model(cfg, "wave", "fno", n, sets["train"], {"test": sets["test"], "marmousi": sets["marmousi"]},
-                          seed=seed, device=device, logger=log)
-    ds.attrs["title"] = f"Acoustic wavefield FNO trained on {n} samples: predictions and errors"
-    return Outputs(nc=ds, pt=Weights(model.state_dict(), {"model": "fno", "n_train": n, "problem": "wave"}))
+                          seed=seed, device=device, val=sets["val"], inputs=names, logger=log,
+                          checkpoints=checkpoints)
+    add_metrics(ds, family_errors(ds["rel_l2"].values, sets["test"]))
+    ds.attrs.update(model=kind, title=f"Acoustic wavefield FNO ({kind}) trained on {n} samples: predictions and errors")
+    return Outputs(nc=ds, pt=Weights(model.state_dict(), {"model": kind, "n_train": n, "problem": "wave"}))
 
 
 @step("operators.wave_figures", section=_no_config,
-      inputs={"runs": "netcdf[]: training results (operators.wave_train)", "test": "netcdf: GP test set",
+      inputs={"runs": "netcdf[]: training results (operators.wave_train)", "test": "netcdf: test set",
               "marmousi": "netcdf: Marmousi windows"},
       outputs={"nc": "netcdf: mean errors in and out of distribution by training-set size",
-               "prediction": "png: predictions on a GP test model and Marmousi windows",
-               "size": "png: errors against the number of training samples"})
+               "prediction": "png: predictions on one test model of each family and on Marmousi windows",
+               "size": "png: errors against the number of training samples",
+               "curves": CURVES_FIGURE})
 def wave_figures(cfg, inputs, *, seed, device, checkpoints):
     """Wave surrogate figures: predictions in and out of distribution, error vs training-set size."""
     from sciml.operators.figures import wave_figures as figures
 
-    runs = _runs(inputs["runs"], "model")
-    summary = summary_table(runs, ["mean_rel_l2", "mean_rel_l2_marmousi", "train_rel_l2"])
-    summary.attrs["title"] = "Acoustic wavefield FNO: errors in and out of distribution"
-    fig_pred, fig_size = figures(runs, read_dataset(inputs["test"]), read_dataset(inputs["marmousi"]))
-    return Outputs(nc=summary, prediction=fig_pred, size=fig_size)
+    return _summary_outputs(inputs["runs"], "model", ["mean_rel_l2", "mean_rel_l2_marmousi", "train_rel_l2",
+                                                      "val_rel_l2", *(f"mean_rel_l2_{f}" for f in FAMILIES),
+                                                      "mean_rel_l2_water"],
+                            "Acoustic wavefield FNO: errors in and out of distribution", figures,
+                            read_dataset(inputs["test"]), read_dataset(inputs["marmousi"]))

@@ -48,7 +48,7 @@ def checkpoint_path(folder: str | Path, study: str, cfg: Mapping[str, Any], seed
 def _train(study: str, run: Callable, cfg: dict[str, Any], *args: Any, seed: int, device, checkpoints) -> Outputs:
     """Run one study's training with a config-hashed checkpoint; pack dataset and weights."""
     ckpt = checkpoint_path(checkpoints, study, cfg, seed)
-    res = run(cfg, *args, device=device, seed=int(seed), checkpoint=ckpt, progress=False)
+    res = run(cfg, *args, device=device, seed=int(seed), checkpoint=ckpt, progress=True)  # bar only on a tty
     for k, v in res.metrics.items():
         log.info("metric %s = %.6g", k, v)
     # the workflow writes the weights beside the result as results/pinn/<study>.pt

@@ -26,6 +26,7 @@ from sciml.errors import InputError
 from sciml.io.netcdf import build_provenance, now_utc, write_dataset
 from sciml.studies import get_step
 from sciml.studies.registry import KINDS, Outputs, Step, Text, Weights
+from sciml.units import plausible_bounds
 
 log = logging.getLogger(__name__)
 
@@ -33,18 +34,29 @@ PathLike = str | os.PathLike
 Ports = Mapping[str, PathLike | Sequence[PathLike]]
 
 
+class _NoTraceback(logging.Formatter):
+    """Console format: the message only; tracebacks go to the log file (if any)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(record)
+
+
 def setup_logging(name: str, log_path: PathLike | None = None) -> logging.Logger:
     """Logger ``sciml.run.<name>`` writing to stderr and ``log_path``; library loggers (``sciml.*``) share
-    its handlers, so a step's messages land in the rule's log file."""
+    its handlers, so a step's messages land in the rule's log file. Tracebacks go to the log file only
+    (to stderr too when there is no log file)."""
     logger = logging.getLogger(f"sciml.run.{name}")
     logger.setLevel(logging.INFO)
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
+    fmt = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+    console = logging.StreamHandler(sys.stderr)
+    console.setFormatter(_NoTraceback(fmt) if log_path else logging.Formatter(fmt))
+    console.addFilter(lambda rec: getattr(rec, "console", True))  # progress lines while a bar is drawn
+    handlers: list[logging.Handler] = [console]
     if log_path:
         Path(log_path).parent.mkdir(parents=True, exist_ok=True)
         handlers.append(logging.FileHandler(log_path, mode="w"))
-    for h in handlers:
-        h.setFormatter(fmt)
+        handlers[-1].setFormatter(logging.Formatter(fmt))
     lib = logging.getLogger("sciml")
     lib.setLevel(logging.INFO)
     lib.handlers = handlers
@@ -110,45 +122,57 @@ def _title(step: Step, ds: xr.Dataset) -> str:
 
 def run_step(name: str, cfg: Mapping[str, Any], *, seed: int, inputs: Ports, outputs: Ports,
              device: str = "cpu", rule: str | None = None, code: Sequence[PathLike] | None = None,
-             log_path: PathLike | None = None, threads: int = 1, checkpoints: PathLike | None = None
+             log_path: PathLike | None = None, threads: int = 1, checkpoints: PathLike | None = None,
+             metadata: Mapping[str, Any] | None = None, plausible: Mapping[str, Any] | None = None
              ) -> dict[str, str | list[str]]:
     """Run step ``name`` with its config slice ``cfg`` and write its outputs to the given paths.
 
     ``code``: library sources recorded as a digest (default: the step's static import closure, as the rules
-    use). Returns the output paths by name."""
+    use). ``plausible``: the config's bounds of plausible input values (:mod:`sciml.units`), in force while the
+    step runs and recorded with its parameters. Returns the output paths by name."""
     import torch
 
     from sciml.device import limit_blas_threads, resolve_device, seed_everything
     from sciml.studies.deps import step_sources
 
-    step = get_step(name)
-    ins = _normalise(step, inputs, output=False)
-    outs = _normalise(step, outputs, output=True)
     logger = setup_logging(rule or name, log_path)
+    try:
+        step = get_step(name)
+        ins = _normalise(step, inputs, output=False)
+        outs = _normalise(step, outputs, output=True)
+    except Exception as exc:
+        raise _reported(logger, name, exc) from None
     seed_everything(int(seed))
     threads = max(1, int(threads))
     torch.set_num_threads(threads)
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ.setdefault(var, str(threads))
-    dev = resolve_device(device) if step.device else torch.device("cpu")
+    try:
+        dev = resolve_device(device) if step.device else torch.device("cpu")
+    except Exception as exc:
+        raise _reported(logger, name, exc) from None
     first = Path(_flat(outs)[0])
     ckdir = Path(checkpoints) if checkpoints is not None else first.parent / "checkpoints" / first.stem
     logger.info("step %s (rule %s): device=%s seed=%s threads=%d", name, rule or "-", dev, seed, threads)
     started, t0 = now_utc(), time.perf_counter()
     try:
-        with limit_blas_threads(threads):
+        with limit_blas_threads(threads), plausible_bounds(plausible):
             result = step.func(dict(cfg), ins, seed=int(seed), device=dev, checkpoints=ckdir)
         seconds = time.perf_counter() - t0
         _check_results(step, result, outs)
-    except BaseException:
-        logger.exception("step %s failed", name)  # the traceback goes to the rule's log file
-        raise
+    except Exception as exc:
+        raise _reported(logger, name, exc)
     params = {"step": name, "cfg": dict(cfg), "seed": int(seed)}
+    if plausible:
+        params["plausible"] = dict(plausible)
     if step.device:
         params["device"] = device
     record = dict(rule=rule or f"sciml run {name}", step=name, inputs=_flat(ins),
                   code=step_sources(name) if code is None else list(code), params=params, seed=int(seed),
-                  started=started, seconds=seconds)
+                  started=started, seconds=seconds, ports={"inputs": ins, "outputs": outs})
+    from sciml.studies.metadata import discovery
+
+    acdd = discovery(name, step.doc, metadata)
     written: list[Path] = []
     try:
         attachments = []
@@ -162,22 +186,42 @@ def run_step(name: str, cfg: Mapping[str, Any], *, seed: int, inputs: Ports, out
         for port, value, path in _items(step, result, outs):
             if isinstance(value, Weights):
                 continue
-            written.append(_write(step, port.kind, value, path, prov))
+            written.append(_write(step, port.kind, value, path, prov, acdd))
             logger.info("wrote %s", path)
-    except BaseException:
+    except BaseException as exc:
         for p in written:
             Path(p).unlink(missing_ok=True)
-        logger.exception("step %s: writing its outputs failed; none is left behind", name)
+        if isinstance(exc, Exception):
+            raise _reported(logger, name, exc, "writing its outputs failed (none is left behind)")
         raise
     shutil.rmtree(ckdir, ignore_errors=True)  # resumable state is only needed until the outputs exist
     return outs
 
 
-def _write(step: Step, kind: str, value: Any, path: str, prov: Mapping[str, Any]) -> Path:
+def error_line(exc: BaseException) -> str:
+    """The one line a user reads first: the message of a bad-input error, or ``Type: message`` of anything else."""
+    text = " ".join(str(exc).split()) or repr(exc)
+    return text if isinstance(exc, InputError) else f"{type(exc).__name__}: {text}"
+
+
+def _reported(logger: logging.Logger, name: str, exc: Exception, what: str = "failed") -> Exception:
+    """Log a step failure once: one concise line on the console, the traceback in the rule's log file; the
+    exception is marked so :func:`sciml.workflow.run_rule` does not print it again."""
+    if not getattr(exc, "sciml_reported", False):
+        logger.error("step %s %s: %s", name, what, error_line(exc), exc_info=exc)
+        try:
+            exc.sciml_reported = True  # type: ignore[attr-defined]
+        except AttributeError:
+            pass
+    return exc
+
+
+def _write(step: Step, kind: str, value: Any, path: str, prov: Mapping[str, Any],
+           acdd: Mapping[str, Any] | None = None) -> Path:
     from sciml.io.atomic import write_text
 
     if isinstance(value, xr.Dataset):
-        return write_dataset(value, path, title=_title(step, value), provenance=prov)
+        return write_dataset(value, path, title=_title(step, value), provenance=prov, discovery=acdd)
     if isinstance(value, Text):
         return write_text(value.content, path)
     if hasattr(value, "savefig"):

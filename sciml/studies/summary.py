@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import logging
 
-from sciml.report import collect_metrics, lineage_report, upstream_netcdf
+from sciml.report import collect_metrics, evaluate_checks, lineage_report, upstream_netcdf
 from sciml.studies.registry import Outputs, Text, step
 
 log = logging.getLogger(__name__)
 
 
-def _no_config(config, wildcards):
-    return {}
+def _acceptance(config, wildcards):
+    return {"acceptance": config["acceptance"]}
 
 
-@step("summary.tables", section=_no_config,
+@step("summary.tables", section=_acceptance,
       inputs={"figures": "file[]: every figure of the run (their lineage leads to the result files)"},
-      outputs={"metrics": "csv: one row per metric_<name> variable of every upstream result",
+      outputs={"metrics": "csv: one row per metric_<name> variable of every upstream result, with the "
+                          "acceptance checks of config key `acceptance` (columns check, goal, met, source)",
                "lineage": "text: the lineage tree of every figure"})
 def tables(cfg, inputs, *, seed, device, checkpoints):
     """Metrics table and lineage trees of every figure of the run (for the report)."""
     figures = list(inputs["figures"])
     metrics = collect_metrics(upstream_netcdf(figures))
     log.info("%d metrics from %d result files", len(metrics), metrics["file"].nunique())
+    metrics = evaluate_checks(metrics, cfg["acceptance"])
+    for _, row in metrics[metrics["met"].isin(["MISSED", "MISSING"])].iterrows():
+        log.warning("acceptance check %s %s: %s %s = %s (goal %s; %s)", row["check"], row["met"], row["file"],
+                    row["name"], row["value"], row["goal"], row["source"])
     return Outputs(metrics=Text(metrics.to_csv(index=False, float_format="%.6g")),
                    lineage=Text(lineage_report(figures)))

@@ -1,6 +1,7 @@
 # Shared helpers of the workflow: the completed config, step parameters and code inputs, paths.
 # Every rule runs one registered step (sciml.studies) through the one script RUN_STEP.
 import os
+import sys
 
 from snakemake.exceptions import WorkflowError
 
@@ -8,15 +9,22 @@ import sciml.config
 from sciml.studies import get_step
 from sciml.studies.deps import step_digest, step_sources
 
-try:  # validate against workflow/schemas/*.schema.yaml and fill every default in (sciml.config)
-    _completed = sciml.config.complete(config)
+# validate against workflow/schemas/*.schema.yaml, fill every default in, refuse sizes over the memory budget and
+# (locally) device: cuda without CUDA; then every configured data file must exist or fall back as recorded
+try:
+    _completed = sciml.config.complete(config, device_check=workflow.is_main_process and workflow.local_exec)
+    _data_notes = sciml.config.check_data(_completed, workflow.basedir)
 except sciml.config.ConfigError as exc:
     raise WorkflowError(str(exc)) from None
 config.clear()
 config.update(_completed)
+if workflow.is_main_process:
+    for _note in _data_notes:
+        print(f"sciml: {_note}", file=sys.stderr)
 
 ENV = "../../environment.yml"
 RUN_STEP = "../../scripts/run_step.py"
+PYTHON = sys.executable  # the interpreter running Snakemake (shell rules use it for `python -m sciml`)
 # study name -> list of final targets (figures); each study file adds its own entry; summary.smk reads it last.
 STUDY_TARGETS = {}
 
@@ -33,6 +41,8 @@ def step_params(name):
         "step_code": (lambda wc: step_digest(_step_of(name, wc).name)) if "{" in name else step_digest(name),
         "cfg": lambda wc: _step_of(name, wc).slice(config, dict(wc.items())),
         "seed": config["seed"],
+        "metadata": config["metadata"],
+        "plausible": config["plausible"],  # bounds of plausible input values (sciml.units)
     }
     if "{" in name:  # a constant "cpu" for steps that do not use the device: changing `device` reruns nothing
         params["device"] = lambda wc: config["device"] if _step_of(name, wc).device else "cpu"
@@ -79,3 +89,16 @@ def figure(paths, caption):
         return report(paths, caption=f"../report/{caption}", category=category)
     return [report(p, caption=f"../report/{caption}", category=category) for p in paths]
 
+
+# One target per seed paper (README "Paper targets"): the figures of its studies and their metrics table with
+# the acceptance checks (results/summary/<paper>/metrics.csv). Studies absent from STUDY_TARGETS are skipped.
+PAPERS = {
+    "paper_okadatorch": ["okadatorch", "okada"],  # OkadaTorch (Someya, Yamada & Okazaki 2025)
+    "paper_pilm": ["pilm"],  # PILM (Okazaki 2025)
+    "paper_fpbpinn": ["bayes_tomography", "bayes_darcy"],  # fpBPINN (Agata & Okazaki 2026)
+    "paper_review": ["pinn", "operators"],  # SciML seismology review (Okazaki 2024)
+}
+
+
+def paper_figures(paper):
+    return [t for study in PAPERS[paper] for t in STUDY_TARGETS.get(study, [])]

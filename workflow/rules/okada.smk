@@ -3,9 +3,11 @@
 # Real-data cases (Parkfield 2004, Tohoku 2011) run when their shared files exist; synthetic cases always run.
 OKADA = config["okada"]
 OKADA_PARKFIELD = {k: data_path(OKADA["parkfield"][k]) for k in ("gps", "fault")}
-OKADA_TOHOKU = data_path(OKADA["slip"]["tohoku"]["gps"])
+OKADA_TOHOKU = {"gps": data_path(OKADA["slip"]["tohoku"]["gps"]),
+                "mesh_nodes": data_path(OKADA["slip"]["tohoku"]["mesh"]["nodes"]),
+                "mesh_faces": data_path(OKADA["slip"]["tohoku"]["mesh"]["faces"])}
 OKADA_INVERT_CASES = ["synthetic"] + (["parkfield"] if all(map(os.path.exists, OKADA_PARKFIELD.values())) else [])
-OKADA_SLIP_CASES = ["synthetic"] + (["tohoku"] if os.path.exists(OKADA_TOHOKU) else [])
+OKADA_SLIP_CASES = ["synthetic"] + (["tohoku"] if all(map(os.path.exists, OKADA_TOHOKU.values())) else [])
 # okada.synthetic.stations.gnss names a PILM dataset: its ingested sites come from the PILM rule pilm_ingest
 OKADA_GNSS = OKADA["synthetic"]["stations"]["gnss"]
 _PILM_DATASETS = sorted(config["pilm"].get("datasets", {}))
@@ -21,6 +23,7 @@ STUDY_TARGETS["okada"] = (
     + [f"results/okada/figures/posterior_{c}.png" for c in OKADA_INVERT_CASES]
     + [f"results/okada/figures/slip_{c}.png" for c in OKADA_SLIP_CASES]
     + (["results/okada/figures/fit_parkfield.png"] if "parkfield" in OKADA_INVERT_CASES else [])
+    + (["results/okada/figures/slip_resolution_tohoku.png"] if "tohoku" in OKADA_SLIP_CASES else [])
 )
 
 
@@ -117,10 +120,10 @@ rule okada_slip:
 
 
 rule okada_slip_tohoku:
-    """Distributed slip of the 2011 Tohoku earthquake from GEONET offsets, smoothing chosen by ABIC."""
+    """Tohoku 2011 slip on the Slab 2.0 interface (TDE) or a plane: positivity, C_p, ABIC-marginalised weight."""
     input:
         code=step_code("okada.slip_tohoku"),
-        gps=OKADA_TOHOKU,
+        **OKADA_TOHOKU,
     output:
         nc="results/okada/slip_tohoku.nc",
     params:
@@ -133,6 +136,50 @@ rule okada_slip_tohoku:
     resources:
         mem_mb=3000,
         runtime=20,
+    conda:
+        ENV
+    script:
+        RUN_STEP
+
+
+rule okada_slip_resolution:
+    """Checkerboard and spike resolution tests on the Tohoku model's patches, stations and covariance."""
+    input:
+        code=step_code("okada.slip_resolution"),
+        nc="results/okada/slip_tohoku.nc",
+    output:
+        nc="results/okada/slip_resolution_tohoku.nc",
+    params:
+        **step_params("okada.slip_resolution"),
+    log:
+        LOG("okada_slip_resolution"),
+    benchmark:
+        BENCH("okada_slip_resolution")
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        ENV
+    script:
+        RUN_STEP
+
+
+rule okada_figure_slip_resolution:
+    """True and recovered slip of the checkerboard and spike tests on the Tohoku patches."""
+    input:
+        code=step_code("okada.figure_slip_resolution"),
+        nc="results/okada/slip_resolution_tohoku.nc",
+    output:
+        png=figure("results/okada/figures/slip_resolution_tohoku.png", "okada/slip_resolution.rst"),
+    params:
+        **step_params("okada.figure_slip_resolution"),
+    log:
+        LOG("okada_figure_slip_resolution"),
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
     conda:
         ENV
     script:

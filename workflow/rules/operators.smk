@@ -14,7 +14,7 @@ if "neuralop" in OPS_IMPLS and importlib.util.find_spec("neuralop") is None:
     print("operators: the neuraloperator package is not installed; its FNO is left out", file=sys.stderr)
     OPS_IMPLS.remove("neuralop")
 OPS_NEURALOP_RUNS = [(i, int(n)) for i in OPS_IMPLS for n in OPS["neuralop"]["sizes"]]
-OPS_WAVE_SIZES = [int(n) for n in OPS["wave"]["sizes"]]
+OPS_WAVE_RUNS = [(m, int(n)) for m, sizes in OPS["wave"]["models"].items() for n in sizes]
 OPS_DARCY_TARGETS = [f"{OPS_FIG}/darcy_prediction.png", f"{OPS_FIG}/darcy_error_vs_size.png"]
 
 STUDY_TARGETS["operators"] = OPS_DARCY_TARGETS + [
@@ -26,7 +26,7 @@ if OPS_NEURALOP_OK and OPS_IMPLS:
 
 
 wildcard_constraints:
-    model="fno|pino|deeponet",
+    model="fno|pino|deeponet|fno_ray",
     impl="sciml|neuralop",
     n=r"\d+",
 
@@ -44,6 +44,7 @@ rule operators_darcy_data:
         code=step_code("operators.darcy_data"),
     output:
         train="results/operators/darcy/train.nc",
+        val="results/operators/darcy/val.nc",
         test="results/operators/darcy/test.nc",
         fine="results/operators/darcy/fine.nc",
     params:
@@ -67,6 +68,7 @@ rule operators_darcy_train:
     input:
         code=step_code("operators.darcy_train"),
         train="results/operators/darcy/train.nc",
+        val="results/operators/darcy/val.nc",
         test="results/operators/darcy/test.nc",
         fine="results/operators/darcy/fine.nc",
     output:
@@ -100,6 +102,7 @@ rule operators_darcy_figures:
         nc="results/operators/darcy/summary.nc",
         prediction=figure(f"{OPS_FIG}/darcy_prediction.png", "operators/darcy_prediction.rst"),
         size=figure(f"{OPS_FIG}/darcy_error_vs_size.png", "operators/error_vs_size.rst"),
+        curves=figure(f"{OPS_FIG}/darcy_learning_curves.png", "operators/learning_curves.rst"),
     params:
         **step_params("operators.darcy_figures"),
     log:
@@ -173,6 +176,7 @@ rule operators_wave_data:
         marmousi_vp=optional_data(OPS["wave"]["marmousi"]["file"]),
     output:
         train="results/operators/wave/train.nc",
+        val="results/operators/wave/val.nc",
         test="results/operators/wave/test.nc",
         marmousi="results/operators/wave/marmousi.nc",
     params:
@@ -192,21 +196,22 @@ rule operators_wave_data:
 
 
 rule operators_wave_train:
-    """FNO velocity model -> pressure snapshot on {n} samples; GP test and Marmousi errors."""
+    """FNO ({model}: fno | fno_ray) velocity model -> pressure snapshot on {n} samples; test and Marmousi errors."""
     input:
         code=step_code("operators.wave_train"),
         train="results/operators/wave/train.nc",
+        val="results/operators/wave/val.nc",
         test="results/operators/wave/test.nc",
         marmousi="results/operators/wave/marmousi.nc",
     output:
-        nc="results/operators/wave/fno_n{n}.nc",
-        pt="results/operators/wave/fno_n{n}.pt",
+        nc="results/operators/wave/{model}_n{n}.nc",
+        pt="results/operators/wave/{model}_n{n}.pt",
     params:
         **step_params("operators.wave_train"),
     log:
-        LOG("operators_wave_train_n{n}"),
+        LOG("operators_wave_train_{model}_n{n}"),
     benchmark:
-        BENCH("operators_wave_train_n{n}")
+        BENCH("operators_wave_train_{model}_n{n}")
     threads: 1
     resources:
         mem_mb=3000,
@@ -222,13 +227,14 @@ rule operators_wave_figures:
     """Wave surrogate figures: predictions in and out of distribution, error vs training-set size."""
     input:
         code=step_code("operators.wave_figures"),
-        runs=[f"results/operators/wave/fno_n{n}.nc" for n in OPS_WAVE_SIZES],
+        runs=[f"results/operators/wave/{m}_n{n}.nc" for m, n in OPS_WAVE_RUNS],
         test="results/operators/wave/test.nc",
         marmousi="results/operators/wave/marmousi.nc",
     output:
         nc="results/operators/wave/summary.nc",
         prediction=figure(f"{OPS_FIG}/wave_prediction.png", "operators/wave_prediction.rst"),
         size=figure(f"{OPS_FIG}/wave_error_vs_size.png", "operators/error_vs_size.rst"),
+        curves=figure(f"{OPS_FIG}/wave_learning_curves.png", "operators/learning_curves.rst"),
     params:
         **step_params("operators.wave_figures"),
     log:

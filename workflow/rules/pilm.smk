@@ -1,11 +1,13 @@
 # PILM study: 1-D physics-informed linear model examples and GNSS strain rates.
 # Steps in sciml/studies/pilm.py; config section `pilm` (workflow/schemas/pilm.schema.yaml).
+import importlib.util
 import shutil
 
 PILM = config["pilm"]
 PILM_DATASETS = list(PILM["datasets"])
 PILM_REGS = list(PILM["regularizations"])
 PILM_GMT = shutil.which("gmt") is not None  # gpsgridder baseline only when GMT is installed
+PILM_VERDE = importlib.util.find_spec("verde") is not None  # Verde baseline only when verde is installed
 PILM_FIG = "results/pilm/figures"
 # dataset -> its velocity files when all exist, else [] (pilm.ingest then uses the synthetic field)
 PILM_SOURCES = {
@@ -101,6 +103,7 @@ rule pilm_strain:
         velocities="results/pilm/{dataset}/velocities.nc",
     output:
         nc="results/pilm/{dataset}/strain_{reg}.nc",
+        strain2d="results/pilm/{dataset}/strain2d_{reg}.nc",
     params:
         **step_params("pilm.strain"),
     log:
@@ -140,6 +143,27 @@ rule pilm_gpsgridder:
         RUN_STEP
 
 
+rule pilm_verde:
+    """Verde VectorSpline2D velocities and strain rates on the PILM output grid (second baseline)."""
+    input:
+        code=step_code("pilm.verde"),
+        velocities="results/pilm/{dataset}/velocities.nc",
+    output:
+        nc="results/pilm/{dataset}/verde.nc",
+    params:
+        **step_params("pilm.verde"),
+    log:
+        LOG("pilm_verde_{dataset}"),
+    threads: 1
+    resources:
+        mem_mb=4000,
+        runtime=30,
+    conda:
+        ENV
+    script:
+        RUN_STEP
+
+
 rule pilm_compare:
     """Evidence, ABIC, misfit and roughness of each regularisation and of gpsgridder; difference maps."""
     input:
@@ -147,6 +171,7 @@ rule pilm_compare:
         velocities="results/pilm/{dataset}/velocities.nc",
         strains=expand("results/pilm/{{dataset}}/strain_{reg}.nc", reg=PILM_REGS),
         gpsgridder=["results/pilm/{dataset}/gpsgridder.nc"] if PILM_GMT else [],
+        verde=["results/pilm/{dataset}/verde.nc"] if PILM_VERDE else [],
     output:
         nc="results/pilm/{dataset}/compare.nc",
     params:
