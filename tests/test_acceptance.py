@@ -45,3 +45,13 @@ def test_two_checks_on_one_metric_missed_if_either_is():
 def test_config_refuses_a_check_without_a_bound():
     with pytest.raises(ConfigError, match="acceptance"):
         complete({"acceptance": {"c": {"file": "results/a.nc", "metric": "x"}}}, device_check=False)
+
+
+def test_a_paper_target_evaluates_only_the_checks_on_its_studies():
+    from sciml.studies.summary import _acceptance
+
+    cfg = {"acceptance": {"p": {"file": "results/pilm/norcal/compare.nc", "metric": "x", "max": 0},
+                          "o": {"file": "results/operators/darcy/fno_n200.nc", "metric": "y", "max": 1}}}
+    assert set(_acceptance(cfg, {"paper": "paper_pilm"})["acceptance"]) == {"p"}
+    assert set(_acceptance(cfg, {"paper": "paper_review"})["acceptance"]) == {"o"}
+    assert set(_acceptance(cfg, {})["acceptance"]) == {"p", "o"}  # the all-studies table keeps every check

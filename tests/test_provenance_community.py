@@ -81,6 +81,10 @@ def test_writer_makes_awkward_datasets_cf_clean(tmp_path):
     ds["lon"] = (("y", "x"), lon, {"units": "degrees_east", "long_name": "longitude"})
     ds["lat"] = (("y", "x"), lat, {"units": "degrees_north", "long_name": "latitude"})
     ds["strain"] = (("y", "x"), np.ones((5, 6)), {"units": "1e-9 yr-1", "long_name": "strain rate"})
+    # vertices of a triangulated fault: prefixed lon/lat names on non-grid dims (the Tohoku slab outputs)
+    ds["tri_lon"] = (("tri", "vertex"), np.full((2, 3), 142.0), {"units": "degrees_east", "long_name": "vertex lon"})
+    ds["tri_lat"] = (("tri", "vertex"), np.full((2, 3), 38.0), {"units": "degrees_north", "long_name": "vertex lat"})
+    ds["tri_slip"] = ("tri", [1.0, 2.0], {"units": "m", "long_name": "slip"})
     ds["v"] = ("depth", [1.0, 2.0, 3.0], {"units": "km s-1", "long_name": "velocity"})
     ds["phase"] = ("step", np.array([0, 0, 1, 1], dtype=np.int8),
                    {"units": "1", "long_name": "phase", "flag_values": "0 1", "flag_meanings": "adam lbfgs"})
@@ -91,6 +95,7 @@ def test_writer_makes_awkward_datasets_cf_clean(tmp_path):
     back = xr.open_dataset(out)
     assert back["step"].dtype == np.int32 and list(back["phase"].attrs["flag_values"]) == [0, 1]
     assert "lon" in back.coords and back["depth"].attrs["standard_name"] == "depth"
+    assert "tri_lon" in back.coords and back["tri_lat"].attrs["standard_name"] == "latitude"
     assert cf_high_priority([out]) == {str(out): []}
 
 

@@ -3,7 +3,7 @@
 :func:`normalise` fixes what can be fixed from the data themselves, :func:`problems` names what cannot; the
 IOOS compliance checker (``compliance-checker -t cf:1.10``) is the external judge, run in the tests.
 
-* ``lon``/``lat`` (and ``longitude``/``latitude``) variables in ``degrees_east``/``degrees_north`` get their
+* ``lon``/``lat`` (and ``longitude``/``latitude``, also as a suffix: ``patch_lon``) variables in ``degrees_east``/``degrees_north`` get their
   ``standard_name`` and become (auxiliary) coordinates, so every variable over their dimensions names them in
   its ``coordinates`` attribute; ``depth`` in a length unit gets ``standard_name = depth``, ``positive = down``.
 * Flag variables (``flag_meanings``) get ``flag_values`` as an array of the variable's own type, one value per
@@ -67,6 +67,8 @@ def normalise(ds: xr.Dataset) -> xr.Dataset:
     for name in list(out.variables):
         var = out[name]
         key = str(name).lower()
+        if var.ndim and not key.startswith("metric_") and key.rsplit("_", 1)[-1] in GEO:
+            key = key.rsplit("_", 1)[-1]  # e.g. tri_lon, patch_lat (not a 0-d metric such as metric_peak_lat)
         if key in GEO and var.attrs.get("units") == GEO[key][1]:
             var.attrs.setdefault("standard_name", GEO[key][0])
             if name in out.data_vars:

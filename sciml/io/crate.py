@@ -14,8 +14,8 @@ which extends the Workflow Run and Process Run Crate profiles):
   rule's ``HowToStep``; an ``OrganizeAction`` for Snakemake and a ``CreateAction`` for the whole run;
 * every result and raw input as a ``File`` data entity with its ``sha256`` (workflow-run terms) and size.
 
-Data files are hard-linked into the crate folder (copied across file systems) under their repository-relative
-path; raw inputs under ``data/`` (relative to ``data_dir``). :func:`check_crate` re-reads a crate with the
+Files are copied into the crate folder (those of 1 MiB or more hard-linked where the file system allows) under
+their repository-relative path; raw inputs under ``data/`` (relative to ``data_dir``). :func:`check_crate` re-reads a crate with the
 ``rocrate`` library and verifies checksums and the tracing of every input back to raw data.
 """
 
@@ -119,14 +119,23 @@ def _rel_id(path: Path, repo: Path, data_dir: Path | None) -> str:
     return "external/" + p.name
 
 
+_LINK_BYTES = 1 << 20
+
+
 def _place(src: Path, dest: Path) -> None:
+    """Copy ``src`` to ``dest``; files of 1 MiB or more are hard-linked instead (results are replaced by an
+    atomic rename when rewritten, so a link keeps the crate's version). Small files are copied because editors
+    rewrite config and rule files in place, which would change a linked crate copy too."""
     dest.parent.mkdir(parents=True, exist_ok=True)
     if dest.exists():
         dest.unlink()
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copy2(src, dest)
+    if src.stat().st_size >= _LINK_BYTES:
+        try:
+            os.link(src, dest)
+            return
+        except OSError:
+            pass
+    shutil.copy2(src, dest)
 
 
 def build_crate(targets: Iterable[str | os.PathLike], out: str | os.PathLike, *, repo: str | os.PathLike = ".",

@@ -742,7 +742,7 @@ def slip_resolution_dataset(tk: xr.Dataset, cfg: Mapping, *, seed: int) -> xr.Da
     for c in ("patch", "tri", "vertex", "log10_w"):
         out[c].attrs.update(tk[c].attrs)
     for v in ("tri_lon", "tri_lat", "tri_patch", "patch_lon", "patch_lat", "patch_depth", "patch_area"):
-        out[v] = tk[v]
+        out[v] = tk[v].variable  # without its coordinates (tri_lon/tri_lat are auxiliary coordinates)
     metrics = {}
     for name, truth in (("checker", checker), ("spike", spikes)):
         a_true = np.concatenate([truth * per_m[0], truth * per_m[1]])

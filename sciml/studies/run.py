@@ -11,6 +11,7 @@ outputs this call already wrote are removed again: a step's outputs appear all t
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shutil
@@ -195,6 +196,9 @@ def run_step(name: str, cfg: Mapping[str, Any], *, seed: int, inputs: Ports, out
             raise _reported(logger, name, exc, "writing its outputs failed (none is left behind)")
         raise
     shutil.rmtree(ckdir, ignore_errors=True)  # resumable state is only needed until the outputs exist
+    if checkpoints is None:  # and the writer's shared <outdir>/checkpoints folder once it is empty
+        with contextlib.suppress(OSError):
+            ckdir.parent.rmdir()
     return outs
 
 

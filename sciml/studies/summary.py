@@ -10,8 +10,23 @@ from sciml.studies.registry import Outputs, Text, step
 log = logging.getLogger(__name__)
 
 
+# One workflow target per seed paper -> the studies (STUDY_TARGETS keys = result folders) it is built from.
+PAPERS = {
+    "paper_okadatorch": ["okadatorch", "okada"],  # OkadaTorch (Someya, Yamada & Okazaki 2025)
+    "paper_pilm": ["pilm"],  # PILM (Okazaki 2025)
+    "paper_fpbpinn": ["bayes_tomography", "bayes_darcy"],  # fpBPINN (Agata & Okazaki 2026)
+    "paper_review": ["pinn", "operators"],  # SciML seismology review (Okazaki 2024)
+}
+
+
 def _acceptance(config, wildcards):
-    return {"acceptance": config["acceptance"]}
+    """All checks; for a paper target only those on its studies' result files (results/<study>/...)."""
+    checks = config["acceptance"]
+    paper = dict(wildcards).get("paper")
+    if paper:
+        prefixes = tuple(f"results/{study}/" for study in PAPERS[paper])
+        checks = {k: c for k, c in checks.items() if c["file"].startswith(prefixes)}
+    return {"acceptance": checks}
 
 
 @step("summary.tables", section=_acceptance,

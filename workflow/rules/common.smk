@@ -92,12 +92,7 @@ def figure(paths, caption):
 
 # One target per seed paper (README "Paper targets"): the figures of its studies and their metrics table with
 # the acceptance checks (results/summary/<paper>/metrics.csv). Studies absent from STUDY_TARGETS are skipped.
-PAPERS = {
-    "paper_okadatorch": ["okadatorch", "okada"],  # OkadaTorch (Someya, Yamada & Okazaki 2025)
-    "paper_pilm": ["pilm"],  # PILM (Okazaki 2025)
-    "paper_fpbpinn": ["bayes_tomography", "bayes_darcy"],  # fpBPINN (Agata & Okazaki 2026)
-    "paper_review": ["pinn", "operators"],  # SciML seismology review (Okazaki 2024)
-}
+from sciml.studies.summary import PAPERS
 
 
 def paper_figures(paper):
