@@ -30,6 +30,37 @@ def test_relative_l2_matches_numpy_definition():
         relative_l2(torch.zeros(2, 3), torch.zeros(2, 4))
 
 
+def test_d4_augmentation_is_an_exact_symmetry_of_the_darcy_problem():
+    """The eight maps of d4_transform are distinct and each maps a Darcy pair (log k, u) to another pair
+    (constant source, u = 0 on the boundary of the square); the pointwise einsum equals the 1x1 convolution."""
+    from sciml.operators.fno import pointwise
+    from sciml.operators.train import _d4_draw, d4_transform
+
+    log_k = make_darcy_dataset(SMALL_DARCY, 12, 1, seed=0, stream=0)["log_k"].values[0]
+    u = solve_darcy(log_k, 1.0)
+    a, ut = torch.tensor(log_k)[None, None].repeat(8, 1, 1, 1), torch.tensor(u)[None, None].repeat(8, 1, 1, 1)
+    g = torch.arange(8)
+    a8, u8 = d4_transform(a, g), d4_transform(ut, g)
+    assert torch.equal(a8[0], a[0]) and len({tuple(x.flatten().tolist()) for x in a8}) == 8
+    for ak, uk in zip(a8, u8):
+        assert np.abs(solve_darcy(ak[0].numpy().copy(), 1.0) - uk[0].numpy()).max() < 1e-12 * np.abs(u).max()
+    assert torch.equal(_d4_draw(5, 10, 1, 0), _d4_draw(5, 10, 1, 0)) and not torch.equal(_d4_draw(5, 10, 1, 0),
+                                                                                           _d4_draw(6, 10, 1, 0))
+    from sciml.operators.train import NormalizedOperator
+    op = NormalizedOperator(FNO2d(width=6, modes=3, layers=2, projection=8, dtype=torch.float64, seed=1), 0.0, 1.0,
+                            0.0, 1.0)
+    op.symmetrize = True
+    op.eval()
+    x = torch.randn(8, 1, 10, 10, dtype=torch.float64)
+    y = op(x)
+    assert torch.allclose(op(d4_transform(x, g)), d4_transform(y, g), atol=1e-12)  # exactly equivariant
+    op.train()
+    assert not torch.allclose(op(d4_transform(x, g)), d4_transform(op(x), g), atol=1e-6)  # training: plain net
+    conv = torch.nn.Conv2d(3, 5, 1, dtype=torch.float64)
+    x = torch.randn(2, 3, 4, 6, dtype=torch.float64)
+    assert torch.allclose(pointwise(conv, x), conv(x), atol=1e-12)
+
+
 def test_spectral_product_equals_complex_einsum():
     """The real block-matmul form of the Fourier-layer product equals torch's complex einsum."""
     g = torch.Generator().manual_seed(0)

@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 SMALL = {"operators": {
     "batch_size": 4,
     "darcy": {"n": 8, "n_fine": 16, "n_train": 16, "n_val": 4, "n_test": 4, "n_test_fine": 2,
-              "fno": {"width": 8, "modes": 3, "layers": 2, "projection": 8},
+              "fno": {"width": 8, "modes": 3, "layers": 2, "projection": 8}, "steps": {"fno": 200},
               "train": {"adam_steps": 200, "checkpoint_every": 20, "val_every": 40, "log_every": 20,
                         "progress": False}}}}
 

@@ -22,6 +22,7 @@ def _small_config():
     d["pino"]["unlabeled"] = 5
     d["fno"].update(width=6, modes=3, layers=2, projection=8)
     d["train"].update(adam_steps=20, log_every=10)
+    d["steps"]["fno"] = 20
     config["operators"]["batch_size"] = 4
     w = config["operators"]["wave"]
     w["generator"].update(n=16, dx=40.0, refine=1, t_snapshot=0.2, pml=10)
@@ -58,7 +59,8 @@ def test_darcy_steps_run_outside_snakemake(tmp_path):
     np.testing.assert_allclose(float(ds["metric_mean_rel_l2"]), ds["rel_l2"].values.mean(), rtol=1e-12)
 
     w = load_weights(out["pt"])
-    assert w["step"] == "operators.darcy_train" and w["meta"] == {"model": "pino", "n_train": 10, "problem": "darcy"}
+    assert w["step"] == "operators.darcy_train" and w["meta"] == {"model": "pino", "n_train": 10, "problem": "darcy",
+                                                                           "augment": "none"}
     assert int(m["n_parameters"][0]) == sum(v.numel() for k, v in w["state_dict"].items()
                                             if not k.endswith(("_mean", "_std")))
     prov = read_provenance(out["nc"])
@@ -118,6 +120,10 @@ def test_training_slices_need_their_wildcards_and_pick_the_model():
         st.slice(config, {"model": "unet", "n": "5"})
     dcfg = st.slice(config, {"model": "deeponet", "n": "5"})
     assert dcfg["train"]["adam_steps"] == config["operators"]["darcy"]["steps"]["deeponet"] and "fno" not in dcfg
+    assert dcfg["augment"] == config["operators"]["darcy"]["augment"].get("deeponet", "none")
+    fcfg = st.slice(config, {"model": "fno", "n": "5"})
+    assert fcfg["augment"] == config["operators"]["darcy"]["augment"]["fno"] == "d4"
+    assert fcfg["train"]["adam_steps"] == config["operators"]["darcy"]["steps"]["fno"]
     ncfg = get_step("operators.neuralop_train").slice(config, {"impl": "sciml", "n": "7"})
     assert ncfg["implementation"] == "sciml" and ncfg["n_train"] == 7
     wcfg = get_step("operators.wave_train").slice(config, {"model": "fno_ray", "n": "3"})

@@ -32,6 +32,23 @@ def test_taylor_matches_torch_func_reference(act, fourier):
     torch.testing.assert_close(du2, du[:, :2])
 
 
+@pytest.mark.parametrize("fourier", [0, 6])
+def test_taylor_from_feature_map_with_input_scaling(fourier):
+    """taylor_from through a nonlinear feature map (x, z) -> (x, z^2) of a network with input scaling: the
+    second derivatives of the features are scaled with the inputs (chain rule), equal to torch.func's."""
+    m = MLP([2, 12, 12, 1], "tanh", lower=[0, 0], upper=[2, 4], fourier_features=fourier, seed=1)
+    x = torch.rand(20, 2, dtype=torch.float64, generator=torch.Generator().manual_seed(0)) * 2
+    zero = torch.zeros(20, dtype=torch.float64)
+    feat = (torch.stack([x[:, 0], x[:, 1] ** 2], 1),
+            torch.stack([torch.stack([torch.ones_like(zero), zero], 1), torch.stack([zero, 2 * x[:, 1]], 1)], 1),
+            torch.stack([torch.stack([zero, zero], 1), torch.stack([zero, 2 + zero], 1)], 1))
+    u, du, d2u = m.taylor_from(feat)
+    f = lambda p: m(torch.stack([p[:, 0], p[:, 1] ** 2], 1))  # noqa: E731
+    torch.testing.assert_close(u, f(x), rtol=0, atol=1e-13)
+    torch.testing.assert_close(du[:, :, 0], func_gradient(f, x)[:, 0], rtol=0, atol=1e-11)
+    torch.testing.assert_close(d2u[:, :, 0], torch.diagonal(func_hessian(f, x), dim1=1, dim2=2), rtol=0, atol=1e-10)
+
+
 def test_operators_against_analytic_derivatives():
     """gradient/divergence/laplacian/time_derivative of closed-form fields vs hand-derived derivatives."""
     x = torch.rand(50, 3, dtype=torch.float64).requires_grad_(True)

@@ -220,7 +220,7 @@ class MLP(nn.Module):
         d = u[1].shape[1]
         if self.scale is not None:
             s = self.scale
-            u = (u[0] * s + self.shift, u[1] * s, u[2])
+            u = (u[0] * s + self.shift, u[1] * s, u[2] * s)  # the affine map scales second derivatives too
         if self.fourier is not None:
             u = self.fourier.taylor(u)
         w0 = self.w0 if self.activation == "sin" else 1.0

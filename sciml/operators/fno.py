@@ -63,6 +63,12 @@ def _mode_product(x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     return torch.complex(re, im).reshape(m1, m2, b, -1).permute(2, 3, 0, 1)
 
 
+def pointwise(conv: nn.Conv2d, x: torch.Tensor) -> torch.Tensor:
+    """A 1x1 convolution ``conv(x)`` as a channel contraction (einsum; about twice as fast on CPU as the
+    convolution kernel for these shapes, same weights)."""
+    return torch.einsum("oc,bchw->bohw", conv.weight[:, :, 0, 0], x) + conv.bias[:, None, None]
+
+
 def grid_channels(b: int, h: int, w: int, dtype: torch.dtype, device: torch.device) -> torch.Tensor:
     """Cell-centre coordinates ``(y, x)`` in (0, 1) as channels ``(b, 2, h, w)``."""
     y = (torch.arange(h, dtype=dtype, device=device) + 0.5) / h
@@ -109,16 +115,16 @@ class FNO2d(nn.Module):
         if a.ndim != 4 or a.shape[1] != self.in_channels:
             raise InputError(f"FNO input: shape {tuple(a.shape)}: expected (batch, {self.in_channels}, ny, nx)")
         b, _, h, w = a.shape
-        x = self.lift(torch.cat([a, grid_channels(b, h, w, a.dtype, a.device)], dim=1))
+        x = pointwise(self.lift, torch.cat([a, grid_channels(b, h, w, a.dtype, a.device)], dim=1))
         ph, pw = round(self.padding * h), round(self.padding * w)
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph))
         for k, (spec, pw_conv) in enumerate(zip(self.spectral, self.pointwise)):
-            x = spec(x) + pw_conv(x)
+            x = spec(x) + pointwise(pw_conv, x)
             if k < len(self.spectral) - 1:
                 x = F.gelu(x)
         x = x[..., :h, :w]
-        return self.proj2(F.gelu(self.proj1(x)))
+        return pointwise(self.proj2, F.gelu(pointwise(self.proj1, x)))
 
 
 def count_parameters(model: nn.Module) -> int:

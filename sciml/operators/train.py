@@ -45,7 +45,11 @@ FIELD_VARS = {"darcy": ("log_k", "u"), "wave": ("velocity", "pressure")}  # defa
 
 class NormalizedOperator(nn.Module):
     """``u = net((a - a_mean) / a_std) * u_std + u_mean`` for inputs ``(B, C, H, W)`` (one mean and standard
-    deviation per channel) and outputs ``(B, 1, H, W)``."""
+    deviation per channel) and outputs ``(B, 1, H, W)``.
+
+    ``symmetrize = True`` (set by training with ``augment="d4"``): in evaluation mode the output is the average
+    over the eight symmetries ``g`` of the square of ``g^-1 op(g a)`` (group averaging, :func:`d4_average`), an
+    exactly rotation/reflection-equivariant operator; training-mode calls (the loss) are not averaged."""
 
     def __init__(self, net: nn.Module, a_mean: float | Sequence[float], a_std: float | Sequence[float],
                  u_mean: float, u_std: float):
@@ -57,13 +61,30 @@ class NormalizedOperator(nn.Module):
         self.register_buffer("a_std", torch.tensor(np.where(a_std > 0, a_std, 1.0), dtype=net.dtype).reshape(1, -1, 1, 1))
         for name, val in (("u_mean", u_mean), ("u_std", u_std)):
             self.register_buffer(name, torch.tensor(float(val), dtype=net.dtype))
+        self.symmetrize = False
 
     @property
     def in_channels(self) -> int:
         return int(self.a_mean.shape[1])
 
-    def forward(self, a: torch.Tensor) -> torch.Tensor:
+    def _forward(self, a: torch.Tensor) -> torch.Tensor:
         return self.net((a - self.a_mean) / self.a_std) * self.u_std + self.u_mean
+
+    def forward(self, a: torch.Tensor) -> torch.Tensor:
+        if self.symmetrize and not self.training:
+            return d4_average(self._forward, a)
+        return self._forward(a)
+
+
+def d4_average(fn: Callable[[torch.Tensor], torch.Tensor], a: torch.Tensor) -> torch.Tensor:
+    """``mean_g g^-1 fn(g a)`` over the eight symmetries ``g`` of the square (fields ``(B, C, H, W)``, H = W;
+    ``g``: ``k % 4`` quarter turns, then a transpose if ``k >= 4``, as :func:`d4_transform`)."""
+    out = 0
+    for k in range(8):
+        x = torch.rot90(a, k % 4, dims=(2, 3))
+        y = fn(x.transpose(2, 3) if k >= 4 else x)
+        out = out + torch.rot90(y.transpose(2, 3) if k >= 4 else y, -(k % 4), dims=(2, 3))
+    return out / 8
 
 
 def _channels(a: np.ndarray) -> np.ndarray:
@@ -117,30 +138,62 @@ def _batch(step: int, n: int, batch_size: int, seed: int) -> torch.Tensor:
     return perm[k * batch_size:(k + 1) * batch_size]
 
 
+AUGMENTATIONS = ("none", "d4")
+
+
+def d4_transform(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
+    """Each field ``x[i]`` (``(N, C, H, W)``, square grid) under element ``k[i]`` in 0..7 of the symmetry group of
+    the square: ``k % 4`` quarter turns, then a transpose if ``k >= 4`` (``k = 0``: the identity)."""
+    out = []
+    for xi, ki in zip(x, k.tolist()):
+        yi = torch.rot90(xi, ki % 4, dims=(1, 2))
+        out.append(yi.transpose(1, 2) if ki >= 4 else yi)
+    return torch.stack(out)
+
+
+def _d4_draw(step: int, count: int, seed: int, stream: int) -> torch.Tensor:
+    """Group elements of the ``count`` samples of mini-batch ``step`` (deterministic in seed and step)."""
+    gen = torch.Generator().manual_seed((int(seed) * 1_000_003 + int(step)) * 4 + stream)
+    return torch.randint(0, 8, (count,), generator=gen)
+
+
 def train_operator(model: NormalizedOperator, a: torch.Tensor, u: torch.Tensor, config: TrainConfig, *,
                    batch_size: int, seed: int, device: torch.device, physics: Mapping[str, Any] | None = None,
                    a_unlabeled: torch.Tensor | None = None, checkpoint: str | Path | None = None,
+                   augment: str = "none",
                    validate: Callable[[nn.Module], float] | None = None,
                    logger: logging.Logger | None = None) -> TrainHistory:
     """Fit ``model`` to pairs ``a -> u`` (``(N, C, H, W)`` -> ``(N, 1, H, W)``). ``physics``: ``{"source": f,
     "norm": "h-1" | "l2"}`` adds the ``pde`` term (Darcy residual, ``a`` = log-permeability) on the labelled and
     ``a_unlabeled`` inputs; its weight is ``config.weights["pde"]``. ``validate(model) -> float``: the
-    validation error, every ``config.val_every`` steps; ``checkpoint``: the trainer's resumable state."""
+    validation error, every ``config.val_every`` steps; ``checkpoint``: the trainer's resumable state.
+    ``augment``: ``d4`` maps each mini-batch sample (input and output together) by a random symmetry of the
+    square (:func:`d4_transform`): exact data augmentation for problems invariant under rotations and
+    reflections of the domain (Darcy on the unit square with a constant source and zero boundary values);
+    ``none``: off."""
     if a.ndim != 4 or u.ndim != 4 or a.shape[0] != u.shape[0] or a.shape[2:] != u.shape[2:] or u.shape[1] != 1:
         raise InputError(f"train_operator: a {tuple(a.shape)} and u {tuple(u.shape)}: expected (N, C, H, W) and "
                          "(N, 1, H, W) on the same grid")
     if batch_size < 1:
         raise bad_value("operators config", "batch_size", batch_size, "must be >= 1")
+    if augment not in AUGMENTATIONS:
+        raise bad_value("operators config", "augment", augment, f"expected one of {AUGMENTATIONS}")
+    if augment == "d4" and a.shape[2] != a.shape[3]:
+        raise bad_value("operators config", "augment", augment, f"needs a square grid, not {tuple(a.shape[2:])}")
     n = a.shape[0]
     a_pde = a if a_unlabeled is None or a_unlabeled.shape[0] == 0 else torch.cat([a, a_unlabeled])
 
     def loss_fn(net: nn.Module, step: int) -> dict[str, torch.Tensor]:
         idx = _batch(step, n, batch_size, seed).to(a.device)
-        terms = {"data": relative_l2(net(a[idx]), u[idx])}
+        a_b, u_b = a[idx], u[idx]
+        if augment == "d4":
+            g = _d4_draw(step, len(idx), seed, 0)
+            a_b, u_b = d4_transform(a_b, g), d4_transform(u_b, g)
+        terms = {"data": relative_l2(net(a_b), u_b)}
         if physics is not None:
             jdx = _batch(step, a_pde.shape[0], batch_size, seed + 1).to(a.device)
-            terms["pde"] = darcy_residual_loss(a_pde[jdx], net(a_pde[jdx]), float(physics["source"]),
-                                               norm=physics["norm"])
+            a_p = a_pde[jdx] if augment == "none" else d4_transform(a_pde[jdx], _d4_draw(step, len(jdx), seed, 1))
+            terms["pde"] = darcy_residual_loss(a_p, net(a_p), float(physics["source"]), norm=physics["norm"])
         return terms
 
     trainer = Trainer(model, loss_fn, config, device=device, checkpoint=checkpoint, validate=validate, logger=logger)
@@ -195,13 +248,15 @@ def fit_and_evaluate(model: NormalizedOperator, problem: str, train: xr.Dataset,
                      n_train: int, train_cfg: Mapping[str, Any], *, batch_size: int, seed: int, device: torch.device,
                      dtype: torch.dtype, inputs: Sequence[str] | None = None, val: xr.Dataset | None = None,
                      physics: Mapping[str, Any] | None = None, unlabeled: xr.Dataset | None = None,
-                     checkpoint: str | Path | None = None, logger: logging.Logger | None = None) -> xr.Dataset:
+                     checkpoint: str | Path | None = None, logger: logging.Logger | None = None,
+                     augment: str = "none") -> xr.Dataset:
     """Train ``model`` on the first ``n_train`` samples of ``train`` and evaluate it on each test set.
 
     ``inputs``: input variables (channels; default the problem's one, :data:`FIELD_VARS`); ``val``: validation
     set for the learning curve and the choice of the kept weights (see the module docstring); ``checkpoint``:
-    file of the resumable training state. Output variables per test set ``name`` (suffix ``_name`` except for
-    ``test``): ``prediction`` ``(sample, *grid)``, ``rel_l2`` ``(sample)`` and the metrics ``metric_mean_rel_l2``
+    file of the resumable training state; ``augment``: :func:`train_operator`'s (``d4`` also makes every
+    evaluation, validation included, the group average of :class:`NormalizedOperator`). Output variables per
+    test set ``name`` (suffix ``_name`` except for ``test``): ``prediction`` ``(sample, *grid)``, ``rel_l2`` ``(sample)`` and the metrics ``metric_mean_rel_l2``
     and ``metric_inference_time``; plus ``metric_train_rel_l2``, ``metric_val_rel_l2`` (with ``val``),
     ``metric_train_time_s``, ``metric_n_parameters`` and the training history over ``step``."""
     default_in, u_name = FIELD_VARS[problem]
@@ -212,6 +267,7 @@ def fit_and_evaluate(model: NormalizedOperator, problem: str, train: xr.Dataset,
     a_tr = as_fields(stack_inputs(train, names, n_train), dtype, device)
     u_tr = as_fields(train[u_name].values[:n_train], dtype, device)
     a_un = None if unlabeled is None else as_fields(stack_inputs(unlabeled, names[:1]), dtype, device)
+    model.symmetrize = augment == "d4"  # the prediction of a d4-trained model: its group average
     cfg = TrainConfig.from_dict(dict(train_cfg), source="operators config (train)")
     validate = None
     if val is not None:
@@ -223,7 +279,8 @@ def fit_and_evaluate(model: NormalizedOperator, problem: str, train: xr.Dataset,
 
     t0 = time.perf_counter()
     hist = train_operator(model, a_tr, u_tr, cfg, batch_size=batch_size, seed=seed, device=device,
-                          physics=physics, a_unlabeled=a_un, checkpoint=checkpoint, validate=validate, logger=logger)
+                          physics=physics, a_unlabeled=a_un, checkpoint=checkpoint, validate=validate, logger=logger,
+                          augment=augment)
     train_time = float(hist.wall_time[-1]) if len(hist) else time.perf_counter() - t0  # resumed runs: all parts
     ds = hist.to_dataset()
     ds["val_metric"].attrs["long_name"] = "mean relative L2 error on the validation set (NaN where not evaluated)"
@@ -254,5 +311,6 @@ def fit_and_evaluate(model: NormalizedOperator, problem: str, train: xr.Dataset,
     add_metrics(ds, metrics)
     ds.attrs.update({"n_train": int(n_train), "physics_informed": int(physics is not None), "problem": problem,
                      "inputs": " ".join(names), "val_samples": 0 if val is None else int(val.sizes["sample"]),
-                     "unlabeled_samples": 0 if unlabeled is None else int(unlabeled.sizes["sample"])})
+                     "unlabeled_samples": 0 if unlabeled is None else int(unlabeled.sizes["sample"]),
+                     "augment": augment})
     return ds

@@ -65,7 +65,8 @@ def run_model(cfg: Mapping[str, Any], problem: str, kind: str, n_train: int, tra
     ``kind``: ``fno`` | ``deeponet`` | ``neuralop`` | ``pino`` (FNO + Darcy residual; ``cfg["pino"]``: ``weight``
     of the ``pde`` term, ``unlabeled`` extra input fields, ``norm``). ``cfg`` (complete, e.g. a training step's
     slice): ``dtype``, ``batch_size``, the architecture section (``fno`` for fno / pino / neuralop, else
-    ``deeponet``) and ``train`` (:class:`~sciml.nn.trainer.TrainConfig` fields). ``val``: validation set (learning
+    ``deeponet``), ``train`` (:class:`~sciml.nn.trainer.TrainConfig` fields) and optionally ``augment``
+    (:func:`~sciml.operators.train.train_operator`; default none). ``val``: validation set (learning
     curve, kept weights); ``inputs``: input variables (channels; default :data:`FIELD_VARS`). ``checkpoints``:
     folder of the resumable trainer state, under a name hashing the config slice and seed (a changed config
     never resumes)."""
@@ -98,7 +99,7 @@ def run_model(cfg: Mapping[str, Any], problem: str, kind: str, n_train: int, tra
         ckpt = Path(checkpoints) / f"{problem}-{kind}-n{n_train}-{hashlib.sha256(key.encode()).hexdigest()[:12]}.ckpt"
     ds = fit_and_evaluate(model, problem, train, tests, n_train, train_cfg, batch_size=int(cfg["batch_size"]),
                           seed=seed, device=device, dtype=dtype, inputs=names, val=val, physics=physics,
-                          unlabeled=unlabeled, logger=logger, checkpoint=ckpt)
+                          unlabeled=unlabeled, logger=logger, checkpoint=ckpt, augment=cfg.get("augment", "none"))
     ds.attrs.update({"model": kind, "architecture": arch})
     return ds, model
 
@@ -190,8 +191,9 @@ def _wave_data_cfg(config, wildcards):
 
 
 def _darcy_train_cfg(config, wildcards):
-    """dtype, batch size, the model's architecture and training settings (``steps`` resolved), and the
-    ``pino`` section for the physics-informed FNO; ``model`` and ``n_train`` from the wildcards."""
+    """dtype, batch size, the model's architecture and training settings (``steps``, ``lr`` and ``augment``
+    resolved), and the ``pino`` section for the physics-informed FNO; ``model`` and ``n_train`` from the
+    wildcards."""
     d = config["operators"]["darcy"]
     model = _wildcard(wildcards, "model", "operators.darcy_train")
     if model not in DARCY_MODELS:
@@ -200,8 +202,10 @@ def _darcy_train_cfg(config, wildcards):
     train = dict(d["train"])
     if model in d["steps"]:  # per-model number of Adam steps (cheap models can afford more)
         train["adam_steps"] = int(d["steps"][model])
+    if model in d["lr"]:  # per-model peak learning rate
+        train["lr"] = float(d["lr"][model])
     cfg = {**_common(config), "model": model, "n_train": _size(wildcards, "operators.darcy_train"),
-           arch: d[arch], "train": train}
+           arch: d[arch], "train": train, "augment": str(d["augment"].get(model, "none"))}
     if model == "pino":
         cfg["pino"] = d["pino"]
     return cfg
@@ -264,7 +268,8 @@ def darcy_train(cfg, inputs, *, seed, device, checkpoints):
     ds, model = run_model(cfg, "darcy", kind, n, sets["train"], {"test": sets["test"], "fine": sets["fine"]},
                           seed=seed, device=device, val=sets["val"], logger=log, checkpoints=checkpoints)
     ds.attrs["title"] = f"Darcy operator {kind} trained on {n} samples: predictions and errors"
-    return Outputs(nc=ds, pt=Weights(model.state_dict(), {"model": kind, "n_train": n, "problem": "darcy"}))
+    return Outputs(nc=ds, pt=Weights(model.state_dict(), {"model": kind, "n_train": n, "problem": "darcy",
+                                                          "augment": cfg["augment"]}))
 
 
 @step("operators.darcy_figures", section=_no_config,
