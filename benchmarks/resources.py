@@ -9,7 +9,7 @@ exits 1. Jobs without a benchmark file are listed as "not run".
 Measured numbers are only as representative as the run they come from: a default-config CPU run says
 nothing about paper scale on a GPU (state which run you used).
 
-Usage: ``python benchmarks/resources.py [--profile workflow/profiles/slurm] [--configfile F ...]
+Usage: ``python benchmarks/resources.py [--profile workflow/profiles/slurm] [--configfile F] ...
 [--results results] [TARGET]``
 """
 
@@ -49,7 +49,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("target", nargs="?", default="all")
     ap.add_argument("--profile", default="workflow/profiles/slurm")
-    ap.add_argument("--configfile", nargs="*", default=[])
+    ap.add_argument("--configfile", action="append", default=[], help="config file (repeat for several)")
     ap.add_argument("--results", default="results", help="folder of the finished run (its benchmarks/)")
     args = ap.parse_args()
     rows = []

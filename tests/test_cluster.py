@@ -309,11 +309,19 @@ def test_failing_job_is_retried_and_its_slurm_log_reported(slurm_copy, base, clu
     assert "ct_fail: intentional failure" in log.read_text()
 
 
+def _default_sigint() -> None:
+    """In the child before exec: SIGINT back to its default. A test run started in the background of a
+    non-interactive shell (``cmd &``, nohup) inherits SIGINT *ignored*, and Python then installs no
+    KeyboardInterrupt handler, so the controller would never see the Ctrl-C this test sends."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start_slow(dest: Path, rel: str) -> subprocess.Popen:
     """Start the slow rule through the slurm profile; return once its job has half-written the output."""
     out = dest / rel
     proc = subprocess.Popen([sys.executable, "-m", "snakemake", "--profile", "workflow/profiles/slurm", *FAST, rel],
-                            cwd=dest, env=_env(dest), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            cwd=dest, env=_env(dest), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            preexec_fn=_default_sigint)
     deadline = time.time() + 120
     while not (out.exists() and out.read_text().split() == ["partial"]):
         if proc.poll() is not None or time.time() > deadline:
