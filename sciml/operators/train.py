@@ -76,14 +76,24 @@ class NormalizedOperator(nn.Module):
         return self._forward(a)
 
 
+def d4_apply(x: torch.Tensor, k: int) -> torch.Tensor:
+    """Element ``k`` in 0..7 of the symmetry group of the square on the last two (equal) axes of ``x``:
+    ``k % 4`` quarter turns, then a transpose if ``k >= 4`` (``k = 0``: the identity)."""
+    y = torch.rot90(x, k % 4, dims=(-2, -1))
+    return y.transpose(-2, -1) if k >= 4 else y
+
+
+def d4_invert(y: torch.Tensor, k: int) -> torch.Tensor:
+    """The inverse of :func:`d4_apply` with the same ``k``."""
+    return torch.rot90(y.transpose(-2, -1) if k >= 4 else y, -(k % 4), dims=(-2, -1))
+
+
 def d4_average(fn: Callable[[torch.Tensor], torch.Tensor], a: torch.Tensor) -> torch.Tensor:
     """``mean_g g^-1 fn(g a)`` over the eight symmetries ``g`` of the square (fields ``(B, C, H, W)``, H = W;
-    ``g``: ``k % 4`` quarter turns, then a transpose if ``k >= 4``, as :func:`d4_transform`)."""
+    :func:`d4_apply`)."""
     out = 0
     for k in range(8):
-        x = torch.rot90(a, k % 4, dims=(2, 3))
-        y = fn(x.transpose(2, 3) if k >= 4 else x)
-        out = out + torch.rot90(y.transpose(2, 3) if k >= 4 else y, -(k % 4), dims=(2, 3))
+        out = out + d4_invert(fn(d4_apply(a, k)), k)
     return out / 8
 
 
@@ -143,12 +153,8 @@ AUGMENTATIONS = ("none", "d4")
 
 def d4_transform(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
     """Each field ``x[i]`` (``(N, C, H, W)``, square grid) under element ``k[i]`` in 0..7 of the symmetry group of
-    the square: ``k % 4`` quarter turns, then a transpose if ``k >= 4`` (``k = 0``: the identity)."""
-    out = []
-    for xi, ki in zip(x, k.tolist()):
-        yi = torch.rot90(xi, ki % 4, dims=(1, 2))
-        out.append(yi.transpose(1, 2) if ki >= 4 else yi)
-    return torch.stack(out)
+    the square (:func:`d4_apply`)."""
+    return torch.stack([d4_apply(xi, ki) for xi, ki in zip(x, k.tolist())])
 
 
 def _d4_draw(step: int, count: int, seed: int, stream: int) -> torch.Tensor:

@@ -47,7 +47,7 @@ from scipy.integrate import trapezoid
 
 from sciml.errors import bad_value
 from sciml.nn import ResidualSampler, Trainer, gradient
-from sciml.nn.networks import activation_taylor
+from sciml.nn.networks import Taylor, activation_taylor
 from sciml.pinn.common import (StudyResult, build_mlp, collocation_seed_step, dtype_of, predict, rel_l2, result,
                                step_generator, train_config, uniform)
 
@@ -124,8 +124,16 @@ class _FaultModel(torch.nn.Module):
     def slip(self, z: torch.Tensor) -> torch.Tensor:
         return torch.nn.functional.softplus(self.slip_net(z))
 
-
-Taylor = tuple[torch.Tensor, torch.Tensor, torch.Tensor]
+    def taylor(self, xz: torch.Tensor, side: torch.Tensor | None = None) -> Taylor:
+        """``w``, ``grad w`` (n, 2) and ``laplacian w`` by forward-mode propagation (side indicator held fixed)."""
+        side = torch.sign(xz[:, :1]) if side is None else side
+        u, du, d2u = self.net.taylor(torch.cat([xz, side], dim=1), dims=2)
+        w, dw, lap = u[:, 0], du[:, :, 0], d2u[:, :, 0].sum(1)
+        if self.tip is not None:
+            a = self.tip_coefficient(xz) / (2 * torch.pi)
+            th, dth = tip_angle(xz, side, self.tip)
+            w, dw = w + a * th, dw + a * dth
+        return w, dw, lap
 
 
 def _tmul(u: Taylor, v: Taylor) -> Taylor:
@@ -146,8 +154,6 @@ class _HardFaultModel(torch.nn.Module):
     even in z, so the traction-free surface ``dw/dz = 0`` holds exactly too; the slip vanishes smoothly (C1) at
     the bottom F of the allowed range. Only the Laplace equation, the far field and the data remain as loss terms.
     """
-
-    tip = None
 
     def __init__(self, net: torch.nn.Module, slip_net: torch.nn.Module, max_depth: float):
         super().__init__()
@@ -196,20 +202,6 @@ class _HardFaultModel(torch.nn.Module):
         return w, dw, lap
 
 
-def _derivs(model: _FaultModel, xz: torch.Tensor, side: torch.Tensor | None = None):
-    """``w``, ``grad w`` (n, 2) and ``laplacian w`` by forward-mode propagation (side indicator held fixed)."""
-    if isinstance(model, _HardFaultModel):
-        return model.taylor(xz, side)
-    side = torch.sign(xz[:, :1]) if side is None else side
-    u, du, d2u = model.net.taylor(torch.cat([xz, side], dim=1), dims=2)
-    w, dw, lap = u[:, 0], du[:, :, 0], d2u[:, :, 0].sum(1)
-    if model.tip is not None:
-        a = model.tip_coefficient(xz) / (2 * torch.pi)
-        th, dth = tip_angle(xz, side, model.tip)
-        w, dw = w + a * th, dw + a * dth
-    return w, dw, lap
-
-
 def dtn_matrix(m: int) -> tuple[np.ndarray, np.ndarray]:
     """Nodes ``phi_j = (j + 1/2) pi / m`` on the half circle and the matrix ``A`` with
     ``(A w)_i = sum_n n a_n cos(n phi_i)``, ``a_n = (2/m) sum_j w_j cos(n phi_j)``, 1 <= n < m:
@@ -225,7 +217,7 @@ def _far_residual(model: _FaultModel, far: torch.Tensor, kind: str) -> torch.Ten
     """Far-field condition on the truncated boundary: ``(r d/dr + 1) w`` (robin) or
     ``(r d/dr + 1)(r d/dr + 3) w`` (robin2; nested autograd for the mixed derivative)."""
     if kind == "robin":
-        uf, duf, _ = _derivs(model, far)
+        uf, duf, _ = model.taylor(far)
         return (far * duf).sum(1) + uf
     p = far.detach().requires_grad_(True)
     w = model(p)[:, 0]
@@ -271,7 +263,7 @@ def _train(cfg: dict[str, Any], *, device, seed, checkpoint, progress, slip_targ
     tcfg = train_config(cfg, progress, source)
     inside = ((lambda p: p.square().sum(1) <= L * L) if far_kind == "dtn"
               else (lambda p: torch.ones(len(p), dtype=torch.bool, device=p.device)))
-    sampler = ResidualSampler([-L, 0], [L, B], n_int, lambda m, p: _derivs(m, p)[2] * inside(p), tcfg, seed=seed,
+    sampler = ResidualSampler([-L, 0], [L, B], n_int, lambda m, p: m.taylor(p)[2] * inside(p), tcfg, seed=seed,
                               **tkw)
     if far_kind == "dtn":
         phi, A = dtn_matrix(max(16, 2 * (n_b // 2)))
@@ -280,7 +272,7 @@ def _train(cfg: dict[str, Any], *, device, seed, checkpoint, progress, slip_targ
 
     def far_term(m, g) -> torch.Tensor:
         if far_kind == "dtn":
-            w, dw, _ = _derivs(m, far_nodes)
+            w, dw, _ = m.taylor(far_nodes)
             return ((far_nodes * dw).sum(1) / L + A_t @ w / L).pow(2).mean() * L * L + w.mean() ** 2
         # sides x = +-L and bottom z = B
         t = uniform(n_b, [0], [1], g, **tkw)
@@ -298,18 +290,18 @@ def _train(cfg: dict[str, Any], *, device, seed, checkpoint, progress, slip_targ
         ru = uniform(n_tip, [0, 0], [1, 2 * torch.pi], g, **tkw)
         disc = torch.stack([r_tip * ru[:, 0].sqrt() * torch.cos(ru[:, 1]),
                             (F + r_tip * ru[:, 0].sqrt() * torch.sin(ru[:, 1])).clamp(0, B)], 1)
-        _, _, lap = _derivs(m, torch.cat([pts, near, disc]))
+        _, _, lap = m.taylor(torch.cat([pts, near, disc]))
         terms = {"pde": (lap**2).mean()}
         if not hard:   # jump, traction continuity and traction-free surface as loss terms (exact when hard)
             zf = uniform(n_b, [0], [B], g, **tkw)
             xz0 = torch.cat([torch.zeros_like(zf), zf], 1)
-            up, dup, _ = _derivs(m, xz0, one)
-            um, dum, _ = _derivs(m, xz0, -one)
+            up, dup, _ = m.taylor(xz0, one)
+            um, dum, _ = m.taylor(xz0, -one)
             on = (zf[:, 0] < F).to(dtype)
             s = (torch.as_tensor(slip_target(zf[:, 0].cpu().numpy()), **tkw) if slip_target is not None
                  else m.slip(zf)[:, 0]) * on
             xs = uniform(n_b, [-L], [L], g, **tkw)
-            _, dus, _ = _derivs(m, torch.cat([xs, torch.zeros_like(xs)], 1))
+            _, dus, _ = m.taylor(torch.cat([xs, torch.zeros_like(xs)], 1))
             terms.update({
                 "jump": ((up - um - s) ** 2).mean(),
                 "traction": ((dup[:, 0] - dum[:, 0]) ** 2).mean(),
