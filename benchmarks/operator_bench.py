@@ -65,6 +65,12 @@ def main() -> None:
     ap.add_argument("--sciml-width", type=int, default=None,
                     help="sciml's width only (default --width; 34: about neuraloperator's parameter count at "
                          "width 32, modes 8, 4 layers), for an equal-parameter comparison")
+    ap.add_argument("--sciml-channel-mlp", type=float, default=0.0,
+                    help="sciml only: channel-MLP ratio per Fourier layer (neuraloperator 2.0's layout: 0.5; 0 = none)")
+    ap.add_argument("--sciml-lifting", type=int, default=0,
+                    help="sciml only: hidden width of a two-layer lifting MLP (neuraloperator 2.0: 2 * width; 0 = none)")
+    ap.add_argument("--sciml-modes-x", type=int, default=0,
+                    help="sciml only: modes along the real-FFT axis (neuraloperator keeps modes + 1 there; 0 = modes)")
     ap.add_argument("--lr", type=float, default=3e-3, help="peak Adam learning rate (both implementations)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
@@ -102,7 +108,9 @@ def main() -> None:
         width = args.width if kind == "neuralop" or args.sciml_width is None else args.sciml_width
         cfg = {"dtype": "float32", "batch_size": args.batch, "augment": augment,
                "fno": {"width": width, "modes": args.modes, "layers": args.layers,
-                       "projection": 2 * width, "padding": 0.0},
+                       "projection": 2 * width, "padding": 0.0,
+                       **({"channel_mlp": args.sciml_channel_mlp, "lifting": args.sciml_lifting,
+                           "modes_x": args.sciml_modes_x} if kind == "fno" else {})},
                "train": {"adam_steps": steps, "lr": args.lr, "lr_decay": 0.05, "progress": False,
                          "log_every": 10**6, "checkpoint_every": 10**6}}
         ds, _ = run_model(cfg, "darcy", kind, n, train, {"test": test16, "test32": test32}, seed=args.seed,
@@ -118,6 +126,10 @@ def main() -> None:
     label = "sciml" if args.augment == "none" else f"sciml+{args.augment}"
     if args.sciml_width is not None and args.sciml_width != args.width:
         label += f" w{args.sciml_width}"
+    if args.sciml_channel_mlp or args.sciml_lifting:
+        label += f" mlp{args.sciml_channel_mlp:g} lift{args.sciml_lifting}"
+    if args.sciml_modes_x:
+        label += f" mx{args.sciml_modes_x}"
     rows: dict[str, dict[str, float]] = {}
     for kind in ("fno", "neuralop"):  # untimed warm-up (first-call costs of torch / FFT), not for the first run only
         with contextlib.suppress(Exception):  # e.g. neuraloperator missing: reported by the timed run below

@@ -84,6 +84,35 @@ def test_fno_is_resolution_independent_and_band_limited():
         net(f(16).float())
 
 
+def test_fno_optional_layers_keep_the_default_layout_and_count_as_neuraloperator():
+    """Options off: the default FNO's weights and outputs are unchanged by their existence (the extra layers are seeded
+    after the others). Options on (channel MLP per layer, MLP lifting, m + 1 modes on the real-FFT axis): the
+    parameter count equals the hand count and, when installed, neuraloperator 2.0's FNO count for the matching
+    configuration (n_modes = 2 m, its defaults: lifting and projection ratio 2, channel-MLP expansion 0.5)."""
+    from sciml.operators.fno import count_parameters
+
+    x = torch.randn(2, 1, 16, 16, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    base = FNO2d(width=8, modes=4, layers=2, projection=16, dtype=torch.float64, seed=3)
+    off = FNO2d(width=8, modes=4, layers=2, projection=16, channel_mlp=0.0, lifting=0, modes_x=0,
+                dtype=torch.float64, seed=3)
+    assert torch.equal(base(x), off(x)) and count_parameters(base) == count_parameters(off)
+    w, m, L = 32, 8, 4
+    net = FNO2d(width=w, modes=m, layers=L, projection=2 * w, channel_mlp=0.5, lifting=2 * w, modes_x=m + 1, seed=0)
+    h = w // 2
+    hand = ((3 * 2 * w + 2 * w) + (2 * w * w + w)                      # lifting MLP (input + 2 grid channels)
+            + L * (2 * w * w * m * (m + 1) * 2 + w * w + w             # spectral (2 corners, re/im) + 1x1 skip
+                   + (w * h + h) + (h * w + w) + w)                    # channel MLP + gate
+            + (w * 2 * w + 2 * w) + (2 * w + 1))                       # projection MLP
+    assert count_parameters(net) == hand
+    assert net(torch.randn(2, 1, 16, 16)).shape == (2, 1, 16, 16)
+    for bad in ({"channel_mlp": -0.5}, {"lifting": -1}, {"modes_x": -2}):
+        with pytest.raises(InputError, match=next(iter(bad))):
+            FNO2d(width=8, modes=4, **bad)
+    neuralop = pytest.importorskip("neuralop.models")
+    peer = neuralop.FNO(n_modes=(2 * m, 2 * m), in_channels=1, out_channels=1, hidden_channels=w, n_layers=L)
+    assert count_parameters(peer) == hand
+
+
 def test_darcy_residual_torch_matches_solver_stencil():
     """Torch residual (physics-informed loss) = numpy FV residual; zero on the direct solver's solution."""
     rng = np.random.default_rng(2)

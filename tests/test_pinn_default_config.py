@@ -30,7 +30,8 @@ CASES = {  # study: [(metric, stated threshold key or other metric, "<" upper bo
 
 
 NOT_MET = {  # goals of issue 17 not yet reached on the default config (measured, seed 20261126): kept, never lowered
-    "calaveras": "v(z) 6.9 % RMS from published where resolved (3.3-8.3 km) > 5 % (misfit 0.360 s < 0.363 s: kept)",
+    "calaveras": "v(z) 6.9 % RMS from published where resolved (3.3-8.3 km) > 5 % (misfit 0.360 s < 0.363 s: kept); "
+                 "data-limited, see test_pinn_forward.py::test_calaveras_picks_do_not_single_out_the_published_model",
 }
 
 

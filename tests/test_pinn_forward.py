@@ -101,3 +101,29 @@ def test_calaveras_files_parse_and_match_source_description():
     c = p.attrs["counts"]  # every pick accounted for in exactly one count (issue 20; none silently dropped)
     assert c["picks"] == 13769 and c["used"] == len(p) and c["unknown_station"] == 210
     assert c["picks"] == sum(v for k, v in c.items() if k != "picks")
+
+
+@pytest.mark.skipif(not (CALAVERAS / "Calaveras.pha").exists(), reason="shared Calaveras picks absent")
+def test_calaveras_picks_do_not_single_out_the_published_model():
+    """Why the issue-17 Calaveras goal (PINN v(z) within 5 % of the published model) is data-limited: the events
+    are one tight cluster (each station sees it at one offset), so a static delay per station absorbs almost any
+    change of v(z). Independent of the PINN (layered-model quadrature, statics = mean residual per station, all
+    P picks within 40 km): the published model is not the best fit, a model 6 % faster below 2.4 km fits better,
+    and a +-6 % change moves the station-corrected RMS by well under 1 ms."""
+    from sciml.pinn.velocity1d import table_traveltimes
+
+    p = pick_table(read_phase_file(CALAVERAS / "Calaveras.pha"), read_stations(CALAVERAS / "station.sel"),
+                   phase="P", max_offset_km=40)
+    tops, vp = read_velocity_model(CALAVERAS / "velocity_model_1d.txt")
+    assert p.groupby("station").offset_km.std().median() < 0.5      # km: one offset per station
+    codes = p.station.factorize()[0]
+
+    def rms_with_statics(scale: float) -> float:
+        v = np.where(tops >= 2.4, vp * scale, vp)
+        res = p.traveltime_s.to_numpy() - table_traveltimes(tops, v, p.offset_km.to_numpy(), p.depth_km.to_numpy())
+        statics = (np.bincount(codes, res) / np.bincount(codes))[codes]
+        return float(np.sqrt(np.mean((res - statics) ** 2)))
+
+    rms = {s: rms_with_statics(s) for s in (0.94, 1.0, 1.06)}
+    assert rms[1.06] < rms[1.0] < rms[0.94]
+    assert rms[0.94] - rms[1.06] < 1e-3                              # s

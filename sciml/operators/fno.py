@@ -84,27 +84,54 @@ class FNO2d(nn.Module):
     number of Fourier layers; ``projection``: hidden width of the output MLP; ``padding``: domain padding
     as a fraction of H and W; ``init``: spectral weights (:class:`SpectralConv2d`). Initialisation is
     reproducible through ``seed``.
+
+    Optional, off by default (the layout of neuraloperator 2.0's FNO when set): ``channel_mlp`` > 0 adds to
+    every Fourier layer a pointwise two-layer GELU MLP of hidden width ``round(channel_mlp * width)`` after the
+    layer's activation, with a per-channel gated skip from the layer's input (``x <- MLP(act(K x + W x)) + g * x``,
+    then the activation, none after the last layer); ``lifting`` > 0 makes the lifting a two-layer GELU MLP of that
+    hidden width instead of one 1x1 convolution; ``modes_x`` > 0 keeps that many modes along the last (real-FFT)
+    axis instead of ``modes`` (neuraloperator's ``n_modes = 2 m`` keeps ``m + 1`` there).
     """
 
     def __init__(self, in_channels: int = 1, out_channels: int = 1, *, width: int = 32, modes: int = 12,
                  layers: int = 4, projection: int = 128, padding: float = 0.0, init: str = "uniform",
-                 dtype: torch.dtype = torch.float32, seed: int = 0):
+                 channel_mlp: float = 0.0, lifting: int = 0, modes_x: int = 0, dtype: torch.dtype = torch.float32,
+                 seed: int = 0):
         super().__init__()
         for name, val in (("width", width), ("modes", modes), ("layers", layers), ("projection", projection)):
             if int(val) < 1:
                 raise bad_value("FNO config", name, val, "must be >= 1")
+        if not channel_mlp >= 0.0 or (channel_mlp > 0 and round(channel_mlp * width) < 1):
+            raise bad_value("FNO config", "channel_mlp", channel_mlp, "expected 0 (none) or a ratio with "
+                            "round(channel_mlp * width) >= 1")
+        if int(modes_x) < 0:
+            raise bad_value("FNO config", "modes_x", modes_x, "expected 0 (= modes) or a number of modes >= 1")
+        if int(lifting) < 0:
+            raise bad_value("FNO config", "lifting", lifting, "expected 0 (one 1x1 convolution) or a width >= 1")
         if not 0.0 <= padding < 1.0:
             raise bad_value("FNO config", "padding", padding, "expected a fraction in [0, 1)")
         self.in_channels, self.out_channels, self.padding, self.dtype = in_channels, out_channels, padding, dtype
         gen = torch.Generator().manual_seed(int(seed))
-        self.lift = nn.Conv2d(in_channels + 2, width, 1, dtype=dtype)
+        self.lift = nn.Conv2d(in_channels + 2, int(lifting) or width, 1, dtype=dtype)
         self.spectral = nn.ModuleList(
-            SpectralConv2d(width, width, modes, modes, dtype=dtype, generator=gen, init=init) for _ in range(layers))
+            SpectralConv2d(width, width, modes, int(modes_x) or modes, dtype=dtype, generator=gen, init=init)
+            for _ in range(layers))
         self.pointwise = nn.ModuleList(nn.Conv2d(width, width, 1, dtype=dtype) for _ in range(layers))
         self.proj1 = nn.Conv2d(width, projection, 1, dtype=dtype)
         self.proj2 = nn.Conv2d(projection, out_channels, 1, dtype=dtype)
         with torch.no_grad():  # seeded default (Kaiming-uniform style) init of the 1x1 convolutions
             for conv in [self.lift, *self.pointwise, self.proj1, self.proj2]:
+                bound = 1.0 / math.sqrt(conv.in_channels)
+                conv.weight.uniform_(-bound, bound, generator=gen)
+                conv.bias.uniform_(-bound, bound, generator=gen)
+        self.lift2 = nn.Conv2d(int(lifting), width, 1, dtype=dtype) if lifting else None
+        hidden = round(channel_mlp * width)
+        self.mlp = nn.ModuleList(nn.Sequential(nn.Conv2d(width, hidden, 1, dtype=dtype),
+                                               nn.Conv2d(hidden, width, 1, dtype=dtype))
+                                 for _ in range(layers if hidden else 0))
+        self.gate = nn.Parameter(torch.ones(len(self.mlp), width, 1, 1, dtype=dtype)) if hidden else None
+        with torch.no_grad():  # the optional layers, seeded after the others (default layout bit-identical)
+            for conv in [*([self.lift2] if lifting else []), *(c for m in self.mlp for c in m)]:
                 bound = 1.0 / math.sqrt(conv.in_channels)
                 conv.weight.uniform_(-bound, bound, generator=gen)
                 conv.bias.uniform_(-bound, bound, generator=gen)
@@ -116,12 +143,19 @@ class FNO2d(nn.Module):
             raise InputError(f"FNO input: shape {tuple(a.shape)}: expected (batch, {self.in_channels}, ny, nx)")
         b, _, h, w = a.shape
         x = pointwise(self.lift, torch.cat([a, grid_channels(b, h, w, a.dtype, a.device)], dim=1))
+        if self.lift2 is not None:
+            x = pointwise(self.lift2, F.gelu(x))
         ph, pw = round(self.padding * h), round(self.padding * w)
         if ph or pw:
             x = F.pad(x, (0, pw, 0, ph))
+        last = len(self.spectral) - 1
         for k, (spec, pw_conv) in enumerate(zip(self.spectral, self.pointwise)):
+            skip = x
             x = spec(x) + pointwise(pw_conv, x)
-            if k < len(self.spectral) - 1:
+            if self.mlp:
+                x = F.gelu(x) if k < last else x
+                x = pointwise(self.mlp[k][1], F.gelu(pointwise(self.mlp[k][0], x))) + self.gate[k] * skip
+            if k < last:
                 x = F.gelu(x)
         x = x[..., :h, :w]
         return pointwise(self.proj2, F.gelu(pointwise(self.proj1, x)))
