@@ -40,6 +40,7 @@ import sciml.operators.train as train_module  # noqa: E402
 from sciml.config import defaults  # noqa: E402
 from sciml.device import resolve_device  # noqa: E402
 from sciml.operators.data import load_neuralop_darcy, make_darcy_dataset  # noqa: E402
+from sciml.operators.fno import INITS  # noqa: E402
 from sciml.operators.train import AUGMENTATIONS  # noqa: E402
 from sciml.studies.operators import run_model  # noqa: E402
 
@@ -71,6 +72,8 @@ def main() -> None:
                     help="sciml only: hidden width of a two-layer lifting MLP (neuraloperator 2.0: 2 * width; 0 = none)")
     ap.add_argument("--sciml-modes-x", type=int, default=0,
                     help="sciml only: modes along the real-FFT axis (neuraloperator keeps modes + 1 there; 0 = modes)")
+    ap.add_argument("--sciml-init", choices=INITS, default=None,
+                    help="sciml only: spectral-weight initialisation (default: FNO2d's, uniform; neuraloperator: glorot)")
     ap.add_argument("--lr", type=float, default=3e-3, help="peak Adam learning rate (both implementations)")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--device", default="cpu")
@@ -110,7 +113,8 @@ def main() -> None:
                "fno": {"width": width, "modes": args.modes, "layers": args.layers,
                        "projection": 2 * width, "padding": 0.0,
                        **({"channel_mlp": args.sciml_channel_mlp, "lifting": args.sciml_lifting,
-                           "modes_x": args.sciml_modes_x} if kind == "fno" else {})},
+                           "modes_x": args.sciml_modes_x} if kind == "fno" else {}),
+                       **({"init": args.sciml_init} if kind == "fno" and args.sciml_init else {})},
                "train": {"adam_steps": steps, "lr": args.lr, "lr_decay": 0.05, "progress": False,
                          "log_every": 10**6, "checkpoint_every": 10**6}}
         ds, _ = run_model(cfg, "darcy", kind, n, train, {"test": test16, "test32": test32}, seed=args.seed,
@@ -130,6 +134,8 @@ def main() -> None:
         label += f" mlp{args.sciml_channel_mlp:g} lift{args.sciml_lifting}"
     if args.sciml_modes_x:
         label += f" mx{args.sciml_modes_x}"
+    if args.sciml_init:
+        label += f" {args.sciml_init}"
     rows: dict[str, dict[str, float]] = {}
     for kind in ("fno", "neuralop"):  # untimed warm-up (first-call costs of torch / FFT), not for the first run only
         with contextlib.suppress(Exception):  # e.g. neuraloperator missing: reported by the timed run below

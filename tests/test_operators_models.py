@@ -96,6 +96,7 @@ def test_fno_optional_layers_keep_the_default_layout_and_count_as_neuraloperator
     off = FNO2d(width=8, modes=4, layers=2, projection=16, channel_mlp=0.0, lifting=0, modes_x=0,
                 dtype=torch.float64, seed=3)
     assert torch.equal(base(x), off(x)) and count_parameters(base) == count_parameters(off)
+    assert {n.split(".")[0] for n, _ in off.named_parameters()} == {"lift", "spectral", "pointwise", "proj1", "proj2"}
     w, m, L = 32, 8, 4
     net = FNO2d(width=w, modes=m, layers=L, projection=2 * w, channel_mlp=0.5, lifting=2 * w, modes_x=m + 1, seed=0)
     h = w // 2
@@ -105,6 +106,7 @@ def test_fno_optional_layers_keep_the_default_layout_and_count_as_neuraloperator
             + (w * 2 * w + 2 * w) + (2 * w + 1))                       # projection MLP
     assert count_parameters(net) == hand
     assert net(torch.randn(2, 1, 16, 16)).shape == (2, 1, 16, 16)
+    assert net(torch.randn(1, 1, 32, 24)).shape == (1, 1, 32, 24)  # any resolution, modes clipped at Nyquist
     for bad in ({"channel_mlp": -0.5}, {"lifting": -1}, {"modes_x": -2}):
         with pytest.raises(InputError, match=next(iter(bad))):
             FNO2d(width=8, modes=4, **bad)
