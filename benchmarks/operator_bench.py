@@ -107,14 +107,14 @@ def main() -> None:
 
     train_module.train_operator = timed_train  # fit_and_evaluate calls it through the module
 
+    sciml_layout = {"channel_mlp": args.sciml_channel_mlp, "lifting": args.sciml_lifting,  # FNO2d options
+                    "modes_x": args.sciml_modes_x, **({"init": args.sciml_init} if args.sciml_init else {})}
+
     def fno_run(kind: str, steps: int, augment: str) -> dict[str, float]:
         width = args.width if kind == "neuralop" or args.sciml_width is None else args.sciml_width
         cfg = {"dtype": "float32", "batch_size": args.batch, "augment": augment,
                "fno": {"width": width, "modes": args.modes, "layers": args.layers,
-                       "projection": 2 * width, "padding": 0.0,
-                       **({"channel_mlp": args.sciml_channel_mlp, "lifting": args.sciml_lifting,
-                           "modes_x": args.sciml_modes_x} if kind == "fno" else {}),
-                       **({"init": args.sciml_init} if kind == "fno" and args.sciml_init else {})},
+                       "projection": 2 * width, "padding": 0.0, **(sciml_layout if kind == "fno" else {})},
                "train": {"adam_steps": steps, "lr": args.lr, "lr_decay": 0.05, "progress": False,
                          "log_every": 10**6, "checkpoint_every": 10**6}}
         ds, _ = run_model(cfg, "darcy", kind, n, train, {"test": test16, "test32": test32}, seed=args.seed,

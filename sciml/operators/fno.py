@@ -119,22 +119,15 @@ class FNO2d(nn.Module):
         self.pointwise = nn.ModuleList(nn.Conv2d(width, width, 1, dtype=dtype) for _ in range(layers))
         self.proj1 = nn.Conv2d(width, projection, 1, dtype=dtype)
         self.proj2 = nn.Conv2d(projection, out_channels, 1, dtype=dtype)
-        with torch.no_grad():  # seeded default (Kaiming-uniform style) init of the 1x1 convolutions
-            for conv in [self.lift, *self.pointwise, self.proj1, self.proj2]:
-                bound = 1.0 / math.sqrt(conv.in_channels)
-                conv.weight.uniform_(-bound, bound, generator=gen)
-                conv.bias.uniform_(-bound, bound, generator=gen)
+        _seeded_uniform([self.lift, *self.pointwise, self.proj1, self.proj2], gen)
         self.lift2 = nn.Conv2d(int(lifting), width, 1, dtype=dtype) if lifting else None
         hidden = round(channel_mlp * width)
-        self.mlp = nn.ModuleList(nn.Sequential(nn.Conv2d(width, hidden, 1, dtype=dtype),
-                                               nn.Conv2d(hidden, width, 1, dtype=dtype))
+        self.mlp = nn.ModuleList(nn.ModuleList([nn.Conv2d(width, hidden, 1, dtype=dtype),
+                                                nn.Conv2d(hidden, width, 1, dtype=dtype)])
                                  for _ in range(layers if hidden else 0))
         self.gate = nn.Parameter(torch.ones(len(self.mlp), width, 1, 1, dtype=dtype)) if hidden else None
-        with torch.no_grad():  # the optional layers, seeded after the others (default layout bit-identical)
-            for conv in [*([self.lift2] if lifting else []), *(c for m in self.mlp for c in m)]:
-                bound = 1.0 / math.sqrt(conv.in_channels)
-                conv.weight.uniform_(-bound, bound, generator=gen)
-                conv.bias.uniform_(-bound, bound, generator=gen)
+        # the optional layers are seeded after the others, so the default layout stays bit-identical
+        _seeded_uniform([*([self.lift2] if lifting else []), *(c for m in self.mlp for c in m)], gen)
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
         if a.dtype != self.dtype:
@@ -159,6 +152,15 @@ class FNO2d(nn.Module):
                 x = F.gelu(x)
         x = x[..., :h, :w]
         return pointwise(self.proj2, F.gelu(pointwise(self.proj1, x)))
+
+
+@torch.no_grad()
+def _seeded_uniform(convs: list[nn.Conv2d], gen: torch.Generator) -> None:
+    """Seeded default (Kaiming-uniform style) init of 1x1 convolutions, in the given order."""
+    for conv in convs:
+        bound = 1.0 / math.sqrt(conv.in_channels)
+        conv.weight.uniform_(-bound, bound, generator=gen)
+        conv.bias.uniform_(-bound, bound, generator=gen)
 
 
 def count_parameters(model: nn.Module) -> int:
