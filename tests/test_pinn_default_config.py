@@ -30,6 +30,12 @@ CASES = {  # study: [(metric, stated threshold key or other metric, "<" upper bo
 
 
 NOT_MET = {  # goals of issue 17 not yet reached on the default config (measured, seed 20261126): kept, never lowered
+    # the next two were met on an earlier machine (0.145 / 1.17) but not in CI on 2026-12-02 (same seed and code:
+    # rounding differs with the hardware and the long L-BFGS path amplifies it); other seeds miss them too
+    "tomography": "v error ratio 0.166 > 0.15 in CI (corr. 0.983 >= 0.98 met); seeds 1 / 2: 0.153 / 0.191; "
+                  "convergence-limited (L-BFGS 2000 / 5000 / 8000: 0.237 / 0.170 / 0.145-0.166)",
+    "fault_inversion": "misfit ratio 1.31 > 1.2 in CI (slip rel. L2 0.106 <= 0.15 met); seeds 1 / 2: 3.02 / 1.57; "
+                       "L-BFGS 5000: 1.25; the same weights with the exact forward reach 0.87 (PINN not converged)",
     "calaveras": "v(z) 6.9 % RMS from published where resolved (3.3-8.3 km) > 5 % (misfit 0.360 s < 0.363 s: kept); "
                  "data-limited, see test_pinn_forward.py::test_calaveras_picks_do_not_single_out_the_published_model",
 }
