@@ -132,6 +132,37 @@ def test_fault_slip_inversion_recovers_true_tapered_slip(tmp_path):
     _writable(ds, tmp_path)
 
 
+@pytest.mark.parametrize("seed", [20261126, 1, 2])
+def test_slip_inversion_loss_with_the_exact_forward_meets_the_goals(seed):
+    """What the default slip-inversion loss allows, independent of the PINN's convergence: its data, roughness and
+    depth terms (default weights) minimised exactly over 400 slip cells with the analytic screw-dislocation Green's
+    functions, on the study's own synthetics, meet both goals of issue 17 (misfit ratio <= 1.2, slip rel. L2 <= 0.15;
+    measured 0.88 / 0.96 / 0.99 and 0.114 / 0.131 / 0.125 for these seeds), where the PINN stops at 1.31 (default
+    seed, CI): the PINN, not the loss, misses the misfit goal. The solve is checked to be the loss's minimum
+    (random perturbations raise the loss) and the Green's functions to superpose to ``displacement_profile``."""
+    cfg = config("fault_inversion", {})
+    xs, w_obs, noise = fault.slip_inversion_data(cfg, seed)
+    z, s = fault.exact_forward_inversion(xs, w_obs, cfg)
+    F, D, w = cfg["max_depth_km"], cfg["depth_km"], cfg["train"]["weights"]
+    G = fault.segment_green(xs, 0 * xs, np.linspace(0, F, len(z) + 1))
+    np.testing.assert_allclose(G @ s, fault.displacement_profile(xs, 0 * xs, lambda q: np.interp(q, z, s), F,
+                                                                 n_segments=len(z)), atol=1e-12)
+
+    def loss(sl):
+        rough = np.diff(sl) / ((z[1] - z[0]) / D)
+        return (w["data"] * np.mean((G @ sl - w_obs) ** 2) + w["slip_smooth"] * np.mean(rough**2)
+                + w["slip_depth"] * np.mean((z / F) ** 2 * sl**2))
+
+    rng = np.random.default_rng(0)
+    assert all(loss(s + 1e-3 * rng.standard_normal(len(s))) > loss(s) for _ in range(5))
+    rms = lambda a: np.sqrt(np.mean(np.square(a)))  # noqa: E731
+    ratio = rms(G @ s - w_obs) / rms(noise)
+    zp = np.linspace(0, F, 101)
+    true = fault.slip_profile(zp, cfg)
+    slip_err = np.linalg.norm(np.interp(zp, z, s) - true) / np.linalg.norm(true)
+    assert ratio <= cfg["threshold_misfit_ratio"] and slip_err <= cfg["threshold_slip_rel_l2"], (ratio, slip_err)
+
+
 def test_fault_hard_constraints_exact():
     """hard_constraints (the inversion default): the field w = sign(x) [s exp(-|x|) / 2 + |x| N(|x|, z^2)] has the
     slip s(z) as its jump, continuous traction and a traction-free surface for any weights; the forward-mode

@@ -115,6 +115,8 @@ def fault_figure(ds: xr.Dataset):
     if "slip_pinn" in ds:
         ax.plot(ds.slip_true, ds.depth, "k-", label="true")
         ax.plot(ds.slip_pinn, ds.depth, "C0-", label="PINN")
+        if "slip_exact_forward" in ds:   # the same loss minimised with the analytic forward
+            ax.plot(ds.slip_exact_forward, ds.depth, "C1--", label="same loss, exact forward")
         ax.invert_yaxis()
         ax.set_xlabel("slip (m)")
         ax.set_ylabel("depth (km)")
