@@ -136,6 +136,38 @@ def test_resume_from_checkpoint_equals_uninterrupted(tmp_path, stop_at):
     assert all("units" in ds[v].attrs and "long_name" in ds[v].attrs for v in ds.variables)
 
 
+def test_lbfgs_steps_equal_one_torch_lbfgs_run_with_fewer_evaluations():
+    """The trainer's L-BFGS (one iteration per step, reusing the evaluation at the accepted point) against the
+    independent reference of torch's own LBFGS running all iterations in one call: bitwise the same weights after
+    30 iterations, and about one loss evaluation per iteration (not the two of a fresh evaluation per step)."""
+    def problem():
+        m = MLP([1, 12, 1], seed=3)
+        x = torch.linspace(0, 1, 40, dtype=torch.float64)[:, None]
+        return m, lambda mm: ((mm(x)[:, 0] - torch.sin(3 * x[:, 0])) ** 2).mean()
+
+    m1, f1 = problem()
+    calls = [0]
+
+    def loss_fn(m, step):
+        calls[0] += 1
+        return {"data": f1(m)}
+    Trainer(m1, loss_fn, TrainConfig(adam_steps=0, lbfgs_steps=30, progress=False), device=CPU).fit()
+    m2, f2 = problem()
+    ref = torch.optim.LBFGS(m2.parameters(), lr=1.0, max_iter=30, max_eval=30 * 26, history_size=50,
+                            line_search_fn="strong_wolfe", tolerance_grad=1e-12, tolerance_change=1e-15)
+
+    def closure():
+        ref.zero_grad()
+        loss = f2(m2)
+        loss.backward()
+        return loss
+    ref.step(closure)
+    evals = ref.state[ref.param_groups[0]["params"][0]]["func_evals"]
+    for a, b in zip(m1.parameters(), m2.parameters()):
+        assert torch.equal(a, b)
+    assert calls[0] <= evals + 1 < 1.6 * 30, (calls[0], evals)
+
+
 def test_lbfgs_keeps_descending_after_adam():
     """Regression: with torch's default max_eval (= 1 for max_iter=1) recent torch allows the strong-Wolfe
     line search no extra evaluation, so one overshooting first step froze L-BFGS at step size 0 for good."""
