@@ -11,17 +11,19 @@ SNAKEMAKE_ARGS ?=
 
 .PHONY: setup sysdeps run test lint report bench gpu-check clean
 
-$(BIN)/.installed: pyproject.toml
+$(BIN)/.installed: pyproject.toml setup.py sciml/okada/_dc3d.c sciml/okada/_pairs.h
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH_INDEX) "$(TORCH_SPEC)"
 	$(BIN)/pip install --quiet -e ".[test]"
 	touch $@
 
-# System tools (Debian): GMT for the gpsgridder baseline; slurm-wlm and munge for the cluster test.
-# Installed when running as root with apt-get; otherwise the tests that need them are skipped.
+# System tools (Debian): a C compiler for the native Okada kernel (without one sciml installs and runs on its PyTorch
+# path, and test_native_kernel_is_built fails); GMT for the gpsgridder baseline; slurm-wlm and munge for the cluster
+# test. Installed when running as root with apt-get; otherwise the tests that need them are skipped.
 sysdeps:
 	@missing=""; \
+	command -v gcc >/dev/null || missing="$$missing gcc"; \
 	command -v gmt >/dev/null || missing="$$missing gmt"; \
 	command -v slurmctld >/dev/null || missing="$$missing slurm-wlm"; \
 	command -v munged >/dev/null || missing="$$missing munge"; \

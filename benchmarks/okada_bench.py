@@ -1,13 +1,15 @@
-"""Benchmark sciml.okada against pyrocko's C DC3D (same run, same CPU, float64, all threads).
+"""Benchmark sciml.okada against pyrocko's C DC3D (same run, same CPU, float64, same thread count).
 
-Cases (issue 3): (1) displacement + gradient, 1e5 stations x 1 rectangle; (2) Green's-function matrix, 200 patches
-x 5000 stations (strike + dip slip, displacement); (3) gradient of a scalar misfit w.r.t. the 9 fault parameters
-for 1e5 stations relative to the forward call. Prints a table with ratios (sciml time / pyrocko time).
+Cases (issues 3, 14): (1) displacement + gradient, 1e5 stations x 1 rectangle: the plain eager call (no autograd:
+the native C kernel, sciml.okada.native) at 1 and ``--threads`` threads, z = 0 and z < 0, dip a number or a tensor;
+beside a busy process (``--contention``); the PyTorch path (what runs under autograd); torch.compile of the PyTorch
+path; (2) Green's-function matrix, 200 patches x 5000 stations (strike + dip slip, displacement); (3) gradient of a
+scalar misfit w.r.t. the 9 fault parameters for 1e5 stations relative to the forward call. Prints sciml / pyrocko
+time (ratio) and its inverse (speed-up); sciml and pyrocko are timed alternately (best of ``--repeat``).
 
-Threads: pyrocko runs its OpenMP loop on ``--threads`` threads. sciml runs eager PyTorch (~2000 small elementwise
-ops per call): its intra-op threads (``--torch-threads``, default 1) only pay off on an idle machine, so by default
-sciml uses all ``--threads`` cores by evaluating station chunks in parallel (a thread pool, one intra-op thread
-each); the serial single-thread time and the intra-op multi-thread time are printed too.
+Threads: the native kernel and pyrocko run on ``--threads`` threads. The PyTorch path runs ~2000 small eager ops per
+call: its intra-op threads (``--torch-threads``, default 1) only pay off on an idle machine, so it evaluates station
+chunks in parallel (a thread pool, one intra-op thread each); its intra-op multi-thread time is printed too.
 
     .venv/bin/python benchmarks/okada_bench.py [--n 100000] [--repeat 3] [--chunk 8192] [--threads 2] [--contention]
 
@@ -83,37 +85,62 @@ def main() -> None:
     z_paths = {"z = 0": torch.zeros(n, dtype=torch.float64),
                "z = -1e-6 m, general path": torch.full((n,), -1e-6, dtype=torch.float64)}
 
-    def ours(derivatives=True, workers=a.threads, tz=z_paths["z = 0"], dip=geo["dip"]):
+    def native(th, tz, dip=geo["dip"], derivatives=True):
+        """The plain call a user makes: one dc3d call, tensors, no autograd -> the native C kernel on ``th``
+        threads (torch.set_num_threads)."""
+        torch.set_num_threads(th)
+        with torch.no_grad():
+            dc3d(2 / 3, tx, ty, tz, geo["depth"], dip, geo["al1"], geo["al2"], geo["aw1"], geo["aw2"], *disl,
+                 derivatives=derivatives)
+
+    def torch_path(derivatives=True, workers=a.threads, tz=z_paths["z = 0"], dip=geo["dip"]):
+        """The PyTorch path (SCIML_OKADA_NATIVE=0: what runs under autograd), station chunks on ``workers``."""
+        torch.set_num_threads(a.torch_threads)
+        os.environ["SCIML_OKADA_NATIVE"] = "0"
+
         def one(i):
             with torch.no_grad():  # grad mode is thread-local
                 dc3d(2 / 3, tx[i:i + a.chunk], ty[i:i + a.chunk], tz[i:i + a.chunk], geo["depth"], dip,
                      geo["al1"], geo["al2"], geo["aw1"], geo["aw2"], *disl, derivatives=derivatives)
-        _parallel(one, range(0, n, a.chunk), workers)
+        try:
+            _parallel(one, range(0, n, a.chunk), workers)
+        finally:
+            os.environ.pop("SCIML_OKADA_NATIVE", None)
 
+    dip_t = torch.tensor(geo["dip"], dtype=torch.float64)
     for label, tz in z_paths.items():
-        rows.append((f"u + grad, {n} stations, eager, {a.threads} chunk workers ({label})",
-                     _best(lambda: ours(tz=tz), a.repeat), t_pyr))
-        rows.append((f"u + grad, {n} stations, eager, 1 thread ({label})",
-                     _best(lambda: ours(workers=1, tz=tz), a.repeat), t_pyr))
-        rows.append((f"u + grad, {n} stations, eager, {a.threads} chunk workers ({label}, dip a tensor)",
-                     _best(lambda: ours(tz=tz, dip=torch.tensor(geo["dip"], dtype=torch.float64)), a.repeat), t_pyr))
+        for th in sorted({1, a.threads}):
+            for kind, dip in (("dip a number", geo["dip"]), ("dip a tensor", dip_t)):
+                t_o, t_p = best_of(a.repeat, lambda: native(th, tz, dip), lambda: pyrocko(th))
+                rows.append((f"u + grad, {n} stations, eager (native kernel), {th} thread(s) ({label}, {kind})",
+                             t_o, t_p))
     if a.contention:
-        # another CPU-bound process on the machine: slowdown of each code relative to its own time above
+        # another CPU-bound process on the machine: slowdown of each code relative to its own idle time, both at
+        # a.threads threads, measured alternately
         busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
         try:
-            t_ours_c, t_pyr_c = best_of(a.repeat, lambda: ours(), pyrocko)
+            t_ours_c, t_pyr_c = best_of(a.repeat, lambda: native(a.threads, z_paths["z = 0"]),
+                                        lambda: pyrocko(a.threads))
         finally:
             busy.kill()
-        t_ours_i, t_pyr_i = best_of(a.repeat, lambda: ours(), pyrocko)
-        rows.append(("u + grad eager, with a busy process / without (sciml slowdown; reference: pyrocko's)",
+        t_ours_i, t_pyr_i = best_of(a.repeat, lambda: native(a.threads, z_paths["z = 0"]), lambda: pyrocko(a.threads))
+        rows.append((f"u + grad eager (native), {a.threads} threads, beside a busy process (vs pyrocko beside it)",
+                     t_ours_c, t_pyr_c))
+        rows.append(("u + grad eager, slowdown with a busy process / without (sciml's; reference: pyrocko's)",
                      t_ours_c / t_ours_i, t_pyr_c / t_pyr_i))
+    rows.append((f"u only (native, eager, z = 0, {a.threads} threads) vs u + grad (pyrocko), {n} stations",
+                 _best(lambda: native(a.threads, z_paths["z = 0"], derivatives=False), a.repeat), t_pyr))
+    for label, tz in z_paths.items():
+        rows.append((f"u + grad, {n} stations, PyTorch path (autograd-capable), {a.threads} chunk workers ({label})",
+                     _best(lambda: torch_path(tz=tz), a.repeat), t_pyr))
     if not a.skip_intra:
         torch.set_num_threads(a.threads)
-        t_intra = _best(lambda: ours(workers=1), a.repeat)
-        torch.set_num_threads(a.torch_threads)
-        rows.append((f"u + grad, {n} stations, eager, {a.threads} intra-op threads (z = 0)", t_intra, t_pyr))
-    rows.append((f"u only (sciml, eager, z = 0) vs u + grad (pyrocko), {n} stations", _best(lambda: ours(False), a.repeat),
-                 t_pyr))
+        os.environ["SCIML_OKADA_NATIVE"] = "0"
+        with torch.no_grad():
+            t_intra = _best(lambda: dc3d(2 / 3, tx, ty, z_paths["z = 0"], *geo.values(), *disl), a.repeat)
+        os.environ.pop("SCIML_OKADA_NATIVE", None)
+        rows.append((f"u + grad, {n} stations, PyTorch path, {a.threads} intra-op threads (z = 0)", t_intra, t_pyr))
+    torch.set_num_threads(a.torch_threads)
     if not a.skip_compile:
         # torch.compile (inductor: one C++/OpenMP kernel); z = 0.0 as a number makes the surface shortcut static;
         # compiled once per thread count and z path (inductor caches the build on disk)
@@ -208,13 +235,14 @@ def main() -> None:
 
 
 def _print(a, rows) -> None:
-    print(f"threads={a.threads} (pyrocko threads, sciml chunk workers), sciml intra-op threads={a.torch_threads}, "
-          f"float64, best of {a.repeat}")
-    print(f"{'case':110s} {'sciml (s)':>10s} {'reference (s)':>14s} {'ratio':>7s}")
+    print(f"threads={a.threads} (pyrocko threads, sciml threads or chunk workers), PyTorch-path intra-op threads="
+          f"{a.torch_threads}, float64, best of {a.repeat}, load average {os.getloadavg()[0]:.2f} at the end")
+    print(f"{'case':112s} {'sciml (s)':>10s} {'reference (s)':>14s} {'ratio':>7s} {'speed-up':>9s}")
     for name, t1, t2 in rows:
-        print(f"{name:110s} {t1:10.4f} {t2:14.4f} {t1 / t2:7.2f}")
-    print("reference = pyrocko okada_ext (C, multi-threaded; Green's functions: u + grad, one call per mode) except "
-          "the last row (= sciml forward call)")
+        print(f"{name:112s} {t1:10.4f} {t2:14.4f} {t1 / t2:7.2f} {t2 / t1:9.2f}")
+    print("ratio = sciml / reference time; speed-up = reference / sciml. reference = pyrocko okada_ext (C, OpenMP, "
+          "same thread count; Green's functions: u + grad, one call per mode) except the last row (= sciml forward "
+          "call) and the slowdown row")
 
 
 if __name__ == "__main__":

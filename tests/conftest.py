@@ -55,3 +55,9 @@ def snakemake(workdir: Path, *args: str, timeout: float = 900) -> subprocess.Com
 def workflow_copy(tmp_path: Path) -> Path:
     """A fresh temporary copy of the workflow."""
     return copy_workflow(tmp_path)
+
+
+@pytest.fixture
+def torch_okada_path(monkeypatch):
+    """Every Okada evaluation on the PyTorch path (the native C kernel off: ``sciml.okada.native``)."""
+    monkeypatch.setenv("SCIML_OKADA_NATIVE", "0")

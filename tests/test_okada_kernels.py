@@ -342,10 +342,10 @@ def test_number_dip_static_path_equals_tensor_dip():
         torch.testing.assert_close(a.grad, b.grad, rtol=1e-14, atol=1e-300)
 
 
-def test_dc3d_traces_as_one_graph_for_torch_compile():
+def test_dc3d_traces_as_one_graph_for_torch_compile(torch_okada_path):
     """``torch.compile(..., fullgraph=True)`` traces dc3d (tensor and number dips) without a graph break, and the
-    traced function equals eager dc3d (dynamo tracing only, backend 'eager': the inductor build is benchmarked in
-    benchmarks/okada_bench.py)."""
+    traced function equals eager dc3d on the PyTorch path (dynamo tracing only, backend 'eager': the inductor build
+    is benchmarked in benchmarks/okada_bench.py)."""
     torch._dynamo.reset()
     x, y = torch.tensor([1.0, -3.0, 4.0], dtype=F64), torch.tensor([2.0, 0.5, -1.0], dtype=F64)
     dip_t = torch.tensor([60.0, 90.0], dtype=F64)[:, None]
@@ -358,9 +358,12 @@ def test_dc3d_traces_as_one_graph_for_torch_compile():
             torch.testing.assert_close(a, b, rtol=1e-14, atol=1e-300)
 
 
-def test_surface_shortcut_equals_general_evaluation():
-    """Stations at z = 0 (the number, or a zero tensor) use one corner set and the displacement group of part C only;
-    values equal the general evaluation (forced by a z that requires grad), including singular stations (iret 1)."""
+@pytest.mark.parametrize("native", ["1", "0"], ids=["native", "torch"])
+def test_surface_shortcut_equals_general_evaluation(native, monkeypatch):
+    """Stations at z = 0 (the number, or a zero tensor) use one corner set and the displacement group of part C only
+    (both in the native kernel and on the PyTorch path); values equal the general evaluation (forced by a z that
+    requires grad), including singular stations (iret 1)."""
+    monkeypatch.setenv("SCIML_OKADA_NATIVE", native)
     x = torch.tensor([1.0, -3.0, 4.0, -2.0, 0.5], dtype=F64)
     y = torch.tensor([2.0, 0.5, -1.0, 0.0, 0.0], dtype=F64)
     geo = (4.0, 50.0, -2.0, 3.0, -2.5, 1.0)

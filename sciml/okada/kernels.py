@@ -36,6 +36,10 @@ of part C (:func:`_surface_modes`); the cos(dip) = 0 branch is left out when ``d
 vertical dip, or (plain eager CPU) no source is vertical. :func:`dc3d` traces as one graph, so
 ``torch.compile(..., fullgraph=True)`` fuses it into one C++ kernel (``benchmarks/okada_bench.py``). On a loaded
 CPU, one intra-op thread is much faster than several in eager mode.
+
+Native kernel: calls that need no autograd graph (no argument requiring grad under grad mode, CPU float64, not
+traced) run the same formulas in C (``_dc3d.c``, one pass per station, threads from ``torch.get_num_threads()``;
+:mod:`sciml.okada.native`), 2-6x faster than this path; ``SCIML_OKADA_NATIVE=0`` switches it off.
 """
 
 from __future__ import annotations
@@ -48,6 +52,7 @@ import torch
 
 from sciml.errors import InputError, bad_value
 import sciml.okada._pairs as _pairs
+from sciml.okada import native
 
 EPS = 1e-6
 C0 = 0.3  # |cos(dip)| below which part B uses the near-vertical forms (docs/okada.md: chosen from measured error)
@@ -648,11 +653,13 @@ def _pack(g: torch.Tensor, weights: torch.Tensor, iret, bad) -> OkadaResult:
     """Per-mode responses ``g`` (M, 3 | 12, ...) (UX..UZZ of the original) weighted by ``weights`` (..., M) and
     summed -> OkadaResult, zeros where ``bad``."""
     out = (weights.movedim(-1, 0)[:, None] * g).sum(0).movedim(0, -1)
-    out = torch.where(bad[..., None], torch.zeros_like(out), out)
-    u = out[..., :3]
-    if out.shape[-1] == 3:
-        return OkadaResult(u, None, iret)
-    return OkadaResult(u, out[..., 3:].unflatten(-1, (3, 3)).transpose(-1, -2), iret)
+    return _result(torch.where(bad[..., None], torch.zeros_like(out), out), iret)
+
+
+def _result(out: torch.Tensor, iret: torch.Tensor) -> OkadaResult:
+    """(..., 3 | 12) outputs UX..UZZ of the original -> OkadaResult (``grad[..., i, j] = dU_i / dx_j``)."""
+    grad = out[..., 3:].unflatten(-1, (3, 3)).transpose(-1, -2) if out.shape[-1] == 12 else None
+    return OkadaResult(out[..., :3], grad, iret)
 
 
 def dc3d(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3, *,
@@ -661,10 +668,14 @@ def dc3d(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3, *,
 
     All arguments broadcast together. Returns :class:`OkadaResult` with ``u`` (..., 3), ``grad`` (..., 3, 3)
     (``grad[..., i, j] = dU_i/dx_j``) and ``iret`` (...). ``derivatives=False`` skips the 9 derivative
-    outputs (``grad`` is then None), about 2x cheaper.
+    outputs (``grad`` is then None), about 2x cheaper. Without autograd the native kernel evaluates it
+    (:mod:`sciml.okada.native`; same values to rounding).
     """
     # a mode whose dislocation is the plain number 0 (not a tensor: no derivative to carry) is not evaluated
     modes = tuple(m for m, v in enumerate((disl1, disl2, disl3)) if not _is_zero_number(v)) or (0,)
+    raw = (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3)
+    if native.eligible(raw):  # no autograd needed: the C kernel (same formulas, sciml.okada.native)
+        return _result(*native.dc3d(*raw[:10], raw[10:], derivatives=derivatives, modes=modes, per_mode=False))
     static, z_arg = _static_dip(dip), z
     names = ("alpha", "x", "y", "z", "depth", "dip", "al1", "al2", "aw1", "aw2", "disl1", "disl2", "disl3")
     (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3) = as_tensors(
@@ -687,6 +698,10 @@ def dc3d_unit(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, *, derivatives: bo
     ``grad`` (..., M, 3, 3) likewise (None unless ``derivatives``); no dearer than one :func:`dc3d` call."""
     if not modes or any(m not in (0, 1, 2) for m in modes) or len(set(modes)) != len(modes):
         raise bad_value("okada", "modes", modes, "expected distinct values among 0, 1, 2")
+    raw = (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2)
+    if native.eligible(raw):  # no autograd needed: the C kernel (same formulas, sciml.okada.native)
+        out, iret = native.dc3d(*raw, (1.0, 1.0, 1.0), derivatives=derivatives, modes=modes, per_mode=True)
+        return _result(out[..., list(modes), :], iret)
     names = ("alpha", "x", "y", "z", "depth", "dip", "al1", "al2", "aw1", "aw2")
     static, z_arg = _static_dip(dip), z
     (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2) = as_tensors(
@@ -695,9 +710,7 @@ def dc3d_unit(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, *, derivatives: bo
                               static, _at_surface(z_arg, z))
     g = g[[sorted(modes).index(m) for m in modes]] if list(modes) != sorted(modes) else g
     out = g.movedim((0, 1), (-2, -1)) / PI2  # (..., 3 modes, 12 | 3)
-    out = torch.where(bad[..., None, None], torch.zeros_like(out), out)
-    grad = out[..., 3:].unflatten(-1, (3, 3)).transpose(-1, -2) if derivatives else None
-    return OkadaResult(out[..., :3], grad, iret)
+    return _result(torch.where(bad[..., None, None], torch.zeros_like(out), out), iret)
 
 
 def _static_dip(dip):
