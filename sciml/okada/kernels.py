@@ -52,7 +52,7 @@ import torch
 
 from sciml.errors import InputError, bad_value
 import sciml.okada._pairs as _pairs
-from sciml.okada import native
+import sciml.okada.native as native
 
 EPS = 1e-6
 C0 = 0.3  # |cos(dip)| below which part B uses the near-vertical forms (docs/okada.md: chosen from measured error)

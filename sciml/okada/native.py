@@ -23,7 +23,7 @@ import os
 import torch
 
 try:
-    from sciml.okada import _dc3d
+    import sciml.okada._dc3d as _dc3d
 except ImportError:  # no C compiler at install time: PyTorch path everywhere
     _dc3d = None
 

@@ -9,7 +9,8 @@ the provenance record stores their digest. The scan reads source, it never impor
   so editing one step reruns that step only;
 * for every library module reached, all of its imports (module level or inside functions, ``TYPE_CHECKING``
   blocks excepted), recursively, plus the ``__init__`` of every package on the way;
-* always the contract itself (:data:`CONTRACT`).
+* always the contract itself (:data:`CONTRACT`);
+* a compiled extension enters as its C source and the local headers it includes.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]  # the sciml package folder
@@ -35,7 +37,19 @@ def module_file(module: str) -> Path | None:
         return base / "__init__.py"
     if base.with_suffix(".py").exists():
         return base.with_suffix(".py")
+    if base.with_suffix(".c").exists():  # a compiled extension: its C source stands for it
+        return base.with_suffix(".c")
     return None
+
+
+def _c_includes(path: Path) -> set[Path]:
+    """Local headers (``#include "..."``) of a C source, transitively."""
+    out: set[Path] = set()
+    for name in re.findall(r'^\s*#\s*include\s+"([^"]+)"', path.read_text(), flags=re.M):
+        h = (path.parent / name).resolve()
+        if h.exists() and h not in out:
+            out |= {h} | _c_includes(h)
+    return out
 
 
 def _is_package(module: str) -> bool:
@@ -103,7 +117,10 @@ def module_closure(module: str) -> frozenset[Path]:
             if f is None:
                 continue
             files.add(f)
-            todo.extend(_imports_in([_tree(f)], mm))
+            if f.suffix == ".c":
+                files |= _c_includes(f)
+            else:
+                todo.extend(_imports_in([_tree(f)], mm))
     return frozenset(files)
 
 
