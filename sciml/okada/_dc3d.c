@@ -223,7 +223,8 @@ static void ub_integrals(const Cq c[2][2], const Src *s, Ib ib[2][2]) {
         const double r1 = c[0][j].r, r2 = c[1][j].r;
         const int same = e1 * e2 > 0;
         const double x2 = xi2 + q2, qc = q * cd;
-        double num, den, p;
+        const double w1 = 1.0 + sd, rd1 = c[0][j].r + c[0][j].d, rd2 = c[1][j].r + c[1][j].d;
+        double num, den, p = 0.0;
         if (same) {
             const double aa = r1 * e2 + r2 * e1, cc = r1 * r2 + e1 * e2;
             const double f = 1.0 - qc * (e1 + e2) / aa + sd * (e1 + e2) / (r1 + r2);
@@ -234,7 +235,6 @@ static void ub_integrals(const Cq c[2][2], const Src *s, Ib ib[2][2]) {
             if (s->near) {
                 double ms, ls, gd0;
                 pairs_same(xi, q, e1, e2, cd, sd, r1, r2, &ms, &ls, &gd0);
-                const double w1 = 1.0 + sd, rd1 = c[0][j].r + c[0][j].d, rd2 = c[1][j].r + c[1][j].d;
                 const double wv = xi * (e1 - e2) * f / g, t = cd * wv;
                 p = xi * (e1 - e2) * (ms - cd * ls / w1) / (gd0 * rd1 * rd2) + 2.0 * t * wv * wv * atan_rem(t);
             }
@@ -248,7 +248,6 @@ static void ub_integrals(const Cq c[2][2], const Src *s, Ib ib[2][2]) {
             if (s->near) {
                 double mb, lb;
                 pairs_band(xi, q, e1, e2, cd, sd, xb, r1, r2, &mb, &lb);
-                const double w1 = 1.0 + sd, rd1 = c[0][j].r + c[0][j].d, rd2 = c[1][j].r + c[1][j].d;
                 const double wv = xi * h / pd, t = cd * wv;
                 p = xi * (mb - cd * lb / w1) / (pd * rd1 * rd2) + 2.0 * t * wv * wv * atan_rem(t);
             }
@@ -599,13 +598,9 @@ static void run_range(Job *jb, Py_ssize_t lo, Py_ssize_t hi) {
         }
         Modes tot;
         station(x, y, z, &s, tot);
-        for (int m = 0; m < 3; ++m) {
-            const double ms = s.mirror && m == 1 ? -1.0 : 1.0;
-            if (s.mirror)
-                for (int c = 0; c < nc; ++c) tot[m][c] *= ms * comp[c];
-            if (!(s.modes & (1 << m)))
-                for (int c = 0; c < nc; ++c) tot[m][c] = 0.0;
-        }
+        if (s.mirror) /* modes not evaluated stay 0 (station() clears tot) */
+            for (int m = 0; m < 3; ++m)
+                for (int c = 0; c < nc; ++c) tot[m][c] *= (m == 1 ? -1.0 : 1.0) * comp[c];
         if (jb->per_mode) {
             for (int m = 0; m < 3; ++m)
                 for (int c = 0; c < nc; ++c) o[m * nc + c] = tot[m][c] / (2.0 * M_PI);

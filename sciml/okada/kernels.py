@@ -362,6 +362,17 @@ def _plain_eager_cpu(t: torch.Tensor) -> bool:
                 or torch._C._functorch.is_functorch_wrapped_tensor(t))
 
 
+def _native_eligible(args) -> bool:
+    """Whether a call with these arguments may run in the native kernel (:mod:`sciml.okada.native`): every tensor
+    plain eager CPU (:func:`_plain_eager_cpu`) float64, no autograd graph needed, and not under ``torch.compile``."""
+    if not native.available() or torch.compiler.is_compiling():
+        return False
+    tensors = [a for a in args if isinstance(a, torch.Tensor)]
+    if not all(_plain_eager_cpu(t) and t.dtype == torch.float64 for t in tensors):
+        return False
+    return not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
+
+
 def _maybe_any(mask: torch.Tensor) -> bool:
     """``mask.any()`` as a Python bool in plain eager CPU mode (:func:`_plain_eager_cpu`), else True (evaluate every
     branch). Used only to skip work whose result would be discarded."""
@@ -674,7 +685,7 @@ def dc3d(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3, *,
     # a mode whose dislocation is the plain number 0 (not a tensor: no derivative to carry) is not evaluated
     modes = tuple(m for m, v in enumerate((disl1, disl2, disl3)) if not _is_zero_number(v)) or (0,)
     raw = (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl1, disl2, disl3)
-    if native.eligible(raw):  # no autograd needed: the C kernel (same formulas, sciml.okada.native)
+    if _native_eligible(raw):  # no autograd needed: the C kernel (same formulas, sciml.okada.native)
         return _result(*native.dc3d(*raw[:10], raw[10:], derivatives=derivatives, modes=modes, per_mode=False))
     static, z_arg = _static_dip(dip), z
     names = ("alpha", "x", "y", "z", "depth", "dip", "al1", "al2", "aw1", "aw2", "disl1", "disl2", "disl3")
@@ -699,7 +710,7 @@ def dc3d_unit(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, *, derivatives: bo
     if not modes or any(m not in (0, 1, 2) for m in modes) or len(set(modes)) != len(modes):
         raise bad_value("okada", "modes", modes, "expected distinct values among 0, 1, 2")
     raw = (alpha, x, y, z, depth, dip, al1, al2, aw1, aw2)
-    if native.eligible(raw):  # no autograd needed: the C kernel (same formulas, sciml.okada.native)
+    if _native_eligible(raw):  # no autograd needed: the C kernel (same formulas, sciml.okada.native)
         out, iret = native.dc3d(*raw, (1.0, 1.0, 1.0), derivatives=derivatives, modes=modes, per_mode=True)
         return _result(out[..., list(modes), :], iret)
     names = ("alpha", "x", "y", "z", "depth", "dip", "al1", "al2", "aw1", "aw2")

@@ -27,27 +27,15 @@ try:
 except ImportError:  # no C compiler at install time: PyTorch path everywhere
     _dc3d = None
 
+
 def available() -> bool:
     """True when the native kernel is built and not switched off (``SCIML_OKADA_NATIVE=0``)."""
     return _dc3d is not None and os.environ.get("SCIML_OKADA_NATIVE", "1") != "0"
 
 
-def eligible(args) -> bool:
-    """Whether a call with these original arguments (alpha, x, y, z, fault..., dislocations...) may run natively:
-    float64 CPU tensors, numbers or arrays; no autograd, ``torch.func`` transform or ``torch.compile`` tracing."""
-    if not available() or torch.compiler.is_compiling():
-        return False
-    tensors = [a for a in args if isinstance(a, torch.Tensor)]
-    if any(t.device.type != "cpu" or t.dtype != torch.float64 for t in tensors):
-        return False
-    if any(torch._C._functorch.is_functorch_wrapped_tensor(t) for t in tensors):
-        return False
-    return not (torch.is_grad_enabled() and any(t.requires_grad for t in tensors))
-
-
 def dc3d(alpha, x, y, z, depth, dip, al1, al2, aw1, aw2, disl, *, derivatives: bool, modes: tuple[int, ...],
          per_mode: bool):
-    """Native evaluation; arguments as :func:`sciml.okada.kernels.dc3d` (already checked by :func:`eligible`).
+    """Native evaluation; arguments as :func:`sciml.okada.kernels.dc3d` (checked by ``kernels._native_eligible``).
     ``disl``: the three dislocations (ignored with ``per_mode``); ``modes``: those evaluated (others are 0).
     Returns (out, iret): out (..., 3 | 12), or (..., 3, 3 | 12) per unit mode with ``per_mode``; iret (...) int64."""
     args = [torch.as_tensor(a, dtype=torch.float64) for a in (x, y, z, alpha, depth, dip, al1, al2, aw1, aw2, *disl)]
