@@ -195,9 +195,6 @@ def slip_synthetic_figure(ds: xr.Dataset):
     return fig
 
 
-PUBLISHED_PEAK_M = (24.0, 35.0)  # onshore-GNSS inversions: Ozawa et al. 2011 ~27 m ... Iinuma et al. 2011 ~35 m
-
-
 def _patch_map(fig, ax, ds: xr.Dataset, values: np.ndarray, label: str, **kw):
     """Patch values drawn on their triangles in lon/lat (slab patches or split plane rectangles)."""
     from matplotlib.collections import PolyCollection
@@ -275,7 +272,7 @@ def slip_tohoku_figure(ds: xr.Dataset):
     a = ax[1, 2]
     peak = ds["sample_slip"].values.max(1)
     a.hist(peak, bins=30, color="C0", alpha=0.8, label="posterior of the peak slip")
-    a.axvspan(*PUBLISHED_PEAK_M, color="0.8", alpha=0.6, label="published onshore-GNSS peaks")
+    a.axvspan(*ds.attrs["published_peak_slip_m"], color="0.8", alpha=0.6, label="published onshore-GNSS peaks")
     a.axvline(float(ds["metric_peak_slip"]), color="k", lw=0.8, label="MAP peak")
     a.set_xlabel("peak slip (m)")
     a.set_ylabel("posterior draws (1)")
@@ -297,6 +294,46 @@ def slip_resolution_figure(ds: xr.Dataset):
         ax[row, 1].set_title(f"recovered: r = {float(ds[f'metric_{name}_correlation']):.2f}, moment ratio "
                              f"{float(ds[f'metric_{name}_moment_ratio']):.2f}, log10 w "
                              f"{float(ds[f'metric_{name}_log10_weight']):.2f}", fontsize=8)
+    return fig
+
+
+def slip_sensitivity_figure(ds: xr.Dataset):
+    """Tohoku sensitivity variants: MAP peak slip against the published range (Mw and the weight in the labels),
+    and ABIC relative to the default where the data are the same."""
+    fig, ax = new_figure(1, 2, width=4.6, height=0.45 * ds.sizes["variant"] + 1.4)
+    names = [str(v) for v in ds["variant"].values]
+    y = np.arange(len(names))[::-1]
+    labels = [f"{n}: {d}" for n, d in zip(names, ds["description"].values)]
+    a = ax[0, 0]
+    lo, hi = ds.attrs["published_peak_slip_m"]
+    a.axvspan(lo, hi, color="0.85", label=f"published onshore-GNSS peaks ({lo:.0f}-{hi:.0f} m)")
+    peak = ds["peak_slip"].values
+    colors = ["C2" if w else "C0" for w in ds["within_published"].values]
+    a.barh(y, peak, color=colors, height=0.6)
+    for yi, p, mw, w, inside in zip(y, peak, ds["mw"].values, ds["log10_weight"].values,
+                                    ds["weight_interior"].values):
+        a.text(p, yi, f" {p:.1f} m, Mw {mw:.2f}, log10 w {w:.2f}{'' if inside else ' (BOUND)'}", va="center",
+               fontsize=6)
+    a.set_yticks(y, labels, fontsize=7)
+    a.set_xscale("log")
+    a.set_xlim(0.5 * min(peak.min(), lo), 8.0 * peak.max())
+    ticks = [t for t in (5, 10, 20, 30, 50, 100, 200, 500, 1000) if a.get_xlim()[0] <= t <= a.get_xlim()[1]]
+    a.set_xticks(ticks, [str(t) for t in ticks])
+    a.minorticks_off()
+    a.set_xlabel("MAP peak slip (m)")
+    a.legend(fontsize=6, loc="lower right")
+    a.set_title("peak slip by modelling choice (green: inside the published range)", fontsize=8)
+    b = ax[0, 1]
+    dab = ds["delta_abic"].values
+    ok = np.isfinite(dab)
+    b.barh(y[ok], dab[ok], color="C1", height=0.6)
+    for yi, v, o in zip(y, dab, ok):
+        b.text(v if o else 0.0, yi, f" {v:+.0f}" if o else " other data (not comparable)", va="center", fontsize=6)
+    b.axvline(0.0, color="k", lw=0.8)
+    b.set_xscale("symlog", linthresh=10.0)
+    b.set_yticks(y, [""] * len(y))
+    b.set_xlabel("ABIC(variant) - ABIC(default) (1; > 0: default preferred)")
+    b.set_title(f"lowest ABIC (same data): {ds.attrs['abic_best_variant']}", fontsize=8)
     return fig
 
 

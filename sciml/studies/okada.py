@@ -12,7 +12,9 @@ Steps (one per rule of ``workflow/rules/okada.smk``; science in :mod:`sciml.okad
 * ``okada.slip`` / ``okada.slip_tohoku``: distributed slip on a planar fault cut into patches, Laplacian
   smoothing with its weight chosen by ABIC, on synthetic data or on the 2011 Tohoku GEONET offsets (Ozawa et
   al. 2011, relative to a reference site);
-* ``okada.figures_synthetic``, ``okada.figure_posterior``, ``okada.figure_slip``,
+* ``okada.slip_sensitivity``: the Tohoku MAP re-run with parts of its configuration changed (which modelling
+  choice sets the peak slip);
+* ``okada.figures_synthetic``, ``okada.figure_posterior``, ``okada.figure_slip``, ``okada.figure_slip_sensitivity``,
   ``okada.figure_parkfield_fit``: the figures (:mod:`sciml.okada.figures`).
 
 Every compute step reads its config section plus the top-level Poisson ratio ``okada.nu``.
@@ -20,6 +22,7 @@ Every compute step reads its config section plus the top-level Poisson ratio ``o
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 import time
@@ -548,13 +551,17 @@ def _curve_attrs(curve, bounds) -> str:
             f"[{bounds[0]}, {bounds[1]}]; the weight is set by the bound, not chosen by ABIC")
 
 
-def slip_tohoku_dataset(gps: xr.Dataset, mesh, cfg: Mapping, *, seed: int) -> xr.Dataset:
-    """Distributed slip of the 2011 Tohoku earthquake from the Ozawa et al. (2011) GEONET offsets (relative to a
-    reference site) on the Slab 2.0 interface (triangular dislocations, patches of ``slab.cell_*``) or on a plane
-    (``geometry``), slip within a rake window (a >= 0), model-prediction covariance, ABIC-chosen and marginalised
-    smoothing weight, truncated-Gaussian posterior; the other geometry is fitted for the ABIC comparison.
-    ``cfg``: section ``okada.slip.tohoku`` + ``nu``."""
-    nu, mu = float(cfg["nu"]), float(cfg["mu_pa"])
+def _published_source() -> str:
+    """The citations of ``okada.slip.tohoku.published_peak_slip_m`` (its schema description: one place)."""
+    from sciml.config import schema
+
+    tk = schema("okada")["properties"]["slip"]["properties"]["tohoku"]["properties"]
+    return " ".join(tk["published_peak_slip_m"]["description"].split())
+
+
+def _tohoku_data(gps: xr.Dataset, cfg: Mapping) -> dict:
+    """Sites kept (``exclude_south_of_lat``) with the reference site appended, model-frame coordinates, the data
+    vector (station-major e/n/u), its sigmas and the rake-window matrix of one Tohoku configuration."""
     frame = MapFrame(float(cfg["frame"]["lon0"]), float(cfg["frame"]["lat0"]))
     keep = np.ones(gps.sizes["station"], bool)
     if cfg["exclude_south_of_lat"] is not None:
@@ -563,28 +570,49 @@ def slip_tohoku_dataset(gps: xr.Dataset, mesh, cfg: Mapping, *, seed: int) -> xr
     lon = np.append(g["lon"].values, gps.attrs["reference_lon"])
     lat = np.append(g["lat"].values, gps.attrs["reference_lat"])
     x, y = frame.xy(lon, lat)
-    st = np.stack([x, y, np.zeros_like(x)], -1)
-    T = rake_window(float(cfg["rake"]["center"]), float(cfg["rake"]["half_width"]))
-    d = np.stack([g["east"].values, g["north"].values, g["up"].values], -1).reshape(-1)
-    sig = _noise(cfg["sigma_m"], g.sizes["station"]).numpy().reshape(-1)
-    bounds = tuple(float(b) for b in cfg["log10_bounds"])
+    return dict(frame=frame, g=g, lon=lon, lat=lat, x=x, y=y, st=np.stack([x, y, np.zeros_like(x)], -1),
+                T=rake_window(float(cfg["rake"]["center"]), float(cfg["rake"]["half_width"])),
+                d=np.stack([g["east"].values, g["north"].values, g["up"].values], -1).reshape(-1),
+                sig=_noise(cfg["sigma_m"], g.sizes["station"]).numpy().reshape(-1))
+
+
+def _tohoku_geometry(kind: str, mesh, data: Mapping, cfg: Mapping) -> _Geometry:
+    args = (data["frame"], data["st"], data["lon"], data["lat"], cfg, float(cfg["nu"]), data["T"])
+    return _slab_geometry(mesh, *args) if kind == "slab" else _plane_geometry(*args)
+
+
+def _tohoku_fit(geom: _Geometry, data: Mapping, cfg: Mapping, *, n_samples: int, rng: np.random.Generator):
+    """(design, :class:`~sciml.okada.slip.PositiveSlipInversion`) of one geometry: positivity, C_p iterations,
+    ABIC weight, ``n_samples`` posterior draws (0: MAP and ABIC curve only)."""
     pe, pc = cfg["prediction_error"], cfg["posterior"]
-    geoms = {"slab": _slab_geometry(mesh, frame, st, lon, lat, cfg, nu, T),
-             "plane": _plane_geometry(frame, st, lon, lat, cfg, nu, T)}
+    A = geom.build()
+    sens = _sensitivities(geom, A, cfg, float(cfg["nu"])) if int(pe["iterations"]) > 0 else []
+    fit = invert_positive(
+        A, data["d"], data["sig"] ** 2, smoothing_operator(geom.lap, data["T"]), sensitivities=sens,
+        relative=float(pe["relative"]), cp_iterations=int(pe["iterations"]),
+        log10_bounds=tuple(float(b) for b in cfg["log10_bounds"]), n_grid=int(cfg["n_grid"]), n_samples=n_samples,
+        rng=rng, chains=int(pc["chains"]), burn=int(pc["burn"]), min_mass=float(pc["min_mass"]))
+    log.info("Tohoku %s: log10 w %.2f (%s), ABIC %.1f", geom.kind, fit.curve.best_log10_w,
+             "interior" if fit.curve.interior else "at a bound", fit.curve.best_abic)
+    return A, fit
+
+
+def slip_tohoku_dataset(gps: xr.Dataset, mesh, cfg: Mapping, *, seed: int) -> xr.Dataset:
+    """Distributed slip of the 2011 Tohoku earthquake from the Ozawa et al. (2011) GEONET offsets (relative to a
+    reference site) on the Slab 2.0 interface (triangular dislocations, patches of ``slab.cell_*``) or on a plane
+    (``geometry``), slip within a rake window (a >= 0), model-prediction covariance, ABIC-chosen and marginalised
+    smoothing weight, truncated-Gaussian posterior; the other geometry is fitted for the ABIC comparison.
+    ``cfg``: section ``okada.slip.tohoku`` + ``nu``."""
+    mu = float(cfg["mu_pa"])
+    data = _tohoku_data(gps, cfg)
+    frame, g, lon, lat, x, y, T, d, sig = (data[k] for k in ("frame", "g", "lon", "lat", "x", "y", "T", "d", "sig"))
+    bounds = tuple(float(b) for b in cfg["log10_bounds"])
     rng = np.random.default_rng(int(seed))
-    fits, designs = {}, {}
+    geoms, fits, designs = {}, {}, {}
     for kind in (cfg["geometry"], "plane" if cfg["geometry"] == "slab" else "slab"):
-        geom = geoms[kind]
-        A = geom.build()
-        designs[kind] = A
-        head = kind == cfg["geometry"]
-        fits[kind] = invert_positive(
-            A, d, sig**2, smoothing_operator(geom.lap, T), sensitivities=_sensitivities(geom, A, cfg, nu),
-            relative=float(pe["relative"]), cp_iterations=int(pe["iterations"]), log10_bounds=bounds,
-            n_grid=int(cfg["n_grid"]), n_samples=int(pc["samples"]) if head else 0, rng=rng,
-            chains=int(pc["chains"]), burn=int(pc["burn"]), min_mass=float(pc["min_mass"]))
-        log.info("Tohoku %s: log10 w %.2f (%s), ABIC %.1f", kind, fits[kind].curve.best_log10_w,
-                 "interior" if fits[kind].curve.interior else "at a bound", fits[kind].curve.best_abic)
+        geoms[kind] = _tohoku_geometry(kind, mesh, data, cfg)
+        designs[kind], fits[kind] = _tohoku_fit(geoms[kind], data, cfg, rng=rng, n_samples=int(
+            cfg["posterior"]["samples"]) if kind == cfg["geometry"] else 0)
     kind = cfg["geometry"]
     geom, fit, A = geoms[kind], fits[kind], designs[kind]
     alt = "plane" if kind == "slab" else "slab"
@@ -712,10 +740,101 @@ def slip_tohoku_dataset(gps: xr.Dataset, mesh, cfg: Mapping, *, seed: int) -> xr
                      source_file=gps.attrs["source_file"], citation=gps.attrs["citation"], mesh_source=mesh.source,
                      excluded_south_of_lat=-999.0 if cfg["exclude_south_of_lat"] is None else float(cfg["exclude_south_of_lat"]),
                      aftershock_lat=float(cfg["aftershock_lat"]), mu_pa=mu,
+                     published_peak_slip_m=[float(b) for b in cfg["published_peak_slip_m"]],
+                     published_peak_slip_source=_published_source(),
                      title=f"Okada distributed-slip inversion (tohoku, {kind} geometry)")
     log.info("Tohoku %s: peak %.1f m at %.2fE %.2fN, Mw %.3f [%.3f, %.3f], rms %.3f m; %s", kind, slip[k], lon_pk,
              lat_pk, mw, np.percentile(s_mw, 5), np.percentile(s_mw, 95), np.sqrt(np.mean((pred - d) ** 2)), choice)
     return ds_
+
+
+def tohoku_variants(cfg: Mapping) -> dict[str, tuple[str, dict]]:
+    """Variant name -> (description, completed ``okada.slip.tohoku`` section + ``nu``) of a sensitivity slice
+    (``tohoku``, ``variants``, ``nu``): ``default`` is the section itself, each variant the section with its
+    overrides merged in. Every merged section is checked against the schema first (an unknown or invalid key
+    names ``okada.slip.sensitivity.variants.<name>.overrides``)."""
+    from sciml.config import merge, validate
+
+    base = {k: v for k, v in cfg["tohoku"].items() if k != "nu"}
+    out = {"default": ("okada.slip.tohoku as configured", {**base, "nu": cfg["nu"]})}
+    for name, v in cfg["variants"].items():
+        where = f"config okada.slip.sensitivity.variants.{name}"
+        if name in out:
+            raise bad_value(where, "name", name, "reserved for okada.slip.tohoku itself; choose another name")
+        sec = merge(base, v["overrides"])
+        validate({"slip": {"tohoku": sec}}, "okada", where=f"{where}.overrides")
+        out[name] = (str(v["description"]), {**sec, "nu": cfg["nu"]})
+    return out
+
+
+def slip_sensitivity_dataset(gps: xr.Dataset, mesh, cfg: Mapping) -> xr.Dataset:
+    """The Tohoku MAP inversion (positivity, C_p, ABIC weight; no posterior draws) of every variant of
+    :func:`tohoku_variants`: peak slip and its place, Mw, ABIC and its weight, fit. ``delta_abic`` is against
+    ``default`` and only where the variant has the same data (same sites); ABIC values of different C_p are
+    empirical-Bayes comparisons (C_p is evaluated at each model's own MAP), indicative rather than strict
+    evidence ratios. ``cfg``: ``tohoku`` (okada.slip.tohoku), ``variants`` (okada.slip.sensitivity), ``nu``."""
+    variants = tohoku_variants(cfg)  # all checked before any work
+    rows = {}
+    for name, (_, sec) in variants.items():
+        data = _tohoku_data(gps, sec)
+        geom = _tohoku_geometry(sec["geometry"], mesh, data, sec)
+        A, fit = _tohoku_fit(geom, data, sec, n_samples=0, rng=np.random.default_rng(0))
+        slip = np.hypot(*coefficients_to_slip(fit.map, data["T"]))
+        k = int(np.argmax(slip))
+        pred = A @ fit.map
+        rows[name] = dict(
+            peak_slip=float(slip[k]), peak_lon=float(geom.table["lon"][k]), peak_lat=float(geom.table["lat"][k]),
+            peak_depth=float(geom.table["depth"][k]), mw=float(_moment_mw(slip, geom.area, float(sec["mu_pa"]))[1]),
+            abic=fit.curve.best_abic, log10_weight=fit.curve.best_log10_w, weight_interior=int(fit.curve.interior),
+            rms_residual=float(np.sqrt(np.mean((pred - data["d"]) ** 2))), n_data=int(data["d"].size),
+            sites=",".join(map(str, data["g"]["site"].values)))
+        log.info("sensitivity %s: peak %.1f m, Mw %.2f, ABIC %.1f, log10 w %.2f", name, slip[k], rows[name]["mw"],
+                 fit.curve.best_abic, fit.curve.best_log10_w)
+    names = list(rows)
+    col = lambda key: np.array([rows[n][key] for n in names])  # noqa: E731
+    same = np.array([rows[n]["sites"] == rows["default"]["sites"] for n in names])
+    lo, hi = (float(b) for b in cfg["tohoku"]["published_peak_slip_m"])
+    ds = xr.Dataset(coords={"variant": names})
+    ds["variant"].attrs.update(long_name="sensitivity variant (okada.slip.sensitivity.variants)", units="1")
+    ds["description"] = _attrs(xr.DataArray([variants[n][0] for n in names], dims="variant"), "1",
+                               "what the variant changes")
+    ds["overrides"] = _attrs(xr.DataArray([json.dumps(cfg["variants"].get(n, {}).get("overrides", {}),
+                                                      sort_keys=True) for n in names], dims="variant"), "1",
+                             "okada.slip.tohoku keys changed (JSON)")
+    for key, units, ln in (("peak_slip", "m", "peak slip of the MAP"),
+                           ("peak_lon", "degrees_east", "longitude of the MAP peak-slip patch"),
+                           ("peak_lat", "degrees_north", "latitude of the MAP peak-slip patch"),
+                           ("peak_depth", "m", "depth of the MAP peak-slip patch centroid"),
+                           ("mw", "1", "moment magnitude of the MAP"),
+                           ("abic", "1", "ABIC with positivity at the chosen weight"),
+                           ("log10_weight", "1", "log10 of the smoothing weight at the ABIC minimum"),
+                           ("weight_interior", "1", "1 if the ABIC minimum is inside the search range, else 0"),
+                           ("rms_residual", "m", "rms of MAP residuals (all components)"),
+                           ("n_data", "1", "data (3 per site kept)")):
+        ds[key] = _attrs(xr.DataArray(col(key), dims="variant"), units, ln)
+    ds["same_data"] = _attrs(xr.DataArray(same.astype(int), dims="variant"), "1",
+                             "1 if the variant fits the same sites as default (ABIC comparable)")
+    ds["delta_abic"] = _attrs(xr.DataArray(np.where(same, col("abic") - rows["default"]["abic"], np.nan),
+                                           dims="variant"), "1",
+                              "ABIC(variant) - ABIC(default), same data only (> 0: default preferred)")
+    ds["within_published"] = _attrs(xr.DataArray(((col("peak_slip") >= lo) & (col("peak_slip") <= hi)).astype(int),
+                                                 dims="variant"), "1",
+                                    "1 if the MAP peak slip lies in published_peak_slip_m")
+    comparable = [n for n, s_ in zip(names, same) if s_]
+    best = comparable[int(np.argmin([rows[n]["abic"] for n in comparable]))]
+    add_metrics(ds, {
+        "default_peak_slip": (rows["default"]["peak_slip"], "m", "MAP peak slip of okada.slip.tohoku"),
+        "peak_slip_min": (float(col("peak_slip").min()), "m", "smallest MAP peak slip over the variants"),
+        "peak_slip_max": (float(col("peak_slip").max()), "m", "largest MAP peak slip over the variants"),
+        "n_within_published": (int(ds["within_published"].sum()), "1", "variants whose peak is in the published range"),
+        "default_is_abic_best": (int(best == "default"), "1",
+                                 "1 if default has the lowest ABIC among the variants with the same data"),
+    })
+    ds.attrs.update(case="tohoku_sensitivity", abic_best_variant=best, published_peak_slip_m=[lo, hi],
+                    published_peak_slip_source=_published_source(), source_file=gps.attrs["source_file"],
+                    citation=gps.attrs["citation"], mesh_source=mesh.source,
+                    title="Okada Tohoku slip: sensitivity of the MAP to the modelling choices")
+    return ds
 
 
 def slip_resolution_dataset(tk: xr.Dataset, cfg: Mapping, *, seed: int) -> xr.Dataset:
@@ -790,6 +909,28 @@ def slip_tohoku(cfg, inputs, *, seed, device, checkpoints):
     return Outputs(nc=slip_tohoku_dataset(read_geonet_ozawa(inputs["gps"]), mesh, cfg, seed=seed))
 
 
+def _sensitivity_section(config, wildcards):
+    ok = config["okada"]
+    return {"tohoku": lookup(config, "okada.slip.tohoku"), "variants": lookup(config, "okada.slip.sensitivity.variants"),
+            "nu": ok["nu"]}
+
+
+_sensitivity_section.__name__ = "okada.slip.tohoku + okada.slip.sensitivity + okada.nu"
+
+
+@step("okada.slip_sensitivity", section=_sensitivity_section,
+      inputs={"gps": "file: GEONET coseismic offsets, Ozawa et al. (2011) Table S1 (okada.slip.tohoku.gps)",
+              "mesh_nodes": "file: plate-interface mesh nodes, index lon lat z (okada.slip.tohoku.mesh.nodes)",
+              "mesh_faces": "file: plate-interface mesh triangles, index n1 n2 n3 (okada.slip.tohoku.mesh.faces)"},
+      outputs={"nc": "netcdf: per variant of the Tohoku model: MAP peak slip, place, Mw, ABIC and weight, fit"})
+def slip_sensitivity(cfg, inputs, *, seed, device, checkpoints):
+    """Which modelling choice sets the Tohoku peak slip: the MAP inversion re-run per configured variant."""
+    variants = tohoku_variants(cfg)  # config errors before reading any file
+    log.info("sensitivity variants: %s", ", ".join(variants))
+    mesh = read_trimesh(inputs["mesh_nodes"], inputs["mesh_faces"])
+    return Outputs(nc=slip_sensitivity_dataset(read_geonet_ozawa(inputs["gps"]), mesh, cfg))
+
+
 @step("okada.slip_resolution", section="okada.slip.resolution",
       inputs={"nc": "netcdf: Tohoku slip inversion (okada.slip_tohoku)"},
       outputs={"nc": "netcdf: checkerboard and spike tests: true and recovered slip, ABIC curves"})
@@ -829,6 +970,16 @@ def figure_slip(cfg, inputs, *, seed, device, checkpoints):
     from sciml.okada.figures import slip_figure
 
     return Outputs(png=slip_figure(read_dataset(inputs["nc"])))
+
+
+@step("okada.figure_slip_sensitivity", section=_no_config,
+      inputs={"nc": "netcdf: Tohoku sensitivity variants (okada.slip_sensitivity)"},
+      outputs={"png": "png: MAP peak slip per variant against the published range, ABIC against the default"})
+def figure_slip_sensitivity(cfg, inputs, *, seed, device, checkpoints):
+    """Peak slip and ABIC of each Tohoku sensitivity variant."""
+    from sciml.okada.figures import slip_sensitivity_figure
+
+    return Outputs(png=slip_sensitivity_figure(read_dataset(inputs["nc"], required=("peak_slip", "delta_abic"))))
 
 
 @step("okada.figure_slip_resolution", section=_no_config,
