@@ -110,6 +110,7 @@ def complete(config: Mapping[str, Any], *, where: str = "config", device_check: 
     for sec in sections():
         if sec in out:
             validate(out[sec], sec, where=where)
+    check_variants(out)
     check_sizes(out, where=where)
     if device_check:
         check_device(out)
@@ -123,6 +124,22 @@ def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
     for k, v in over.items():
         out[k] = merge(out[k], v) if isinstance(v, Mapping) and isinstance(out.get(k), Mapping) else copy.deepcopy(v)
     return out
+
+
+def tohoku_variant(tohoku: Mapping[str, Any], name: str, overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``okada.slip.tohoku`` with the overrides of sensitivity variant ``name`` merged in, checked against that
+    section's schema (an unknown or invalid key names ``okada.slip.sensitivity.variants.<name>.overrides``)."""
+    sec = merge(tohoku, overrides)
+    validate({"slip": {"tohoku": sec}}, "okada", where=f"config okada.slip.sensitivity.variants.{name}.overrides")
+    return sec
+
+
+def check_variants(config: Mapping[str, Any]) -> None:
+    """Every ``okada.slip.sensitivity`` variant of a completed config is a valid ``okada.slip.tohoku`` (checked
+    when the config is loaded, not when the step runs)."""
+    slip = config.get("okada", {}).get("slip", {})
+    for name, v in slip.get("sensitivity", {}).get("variants", {}).items():
+        tohoku_variant(slip["tohoku"], name, v["overrides"])
 
 
 def read_yaml(path: str | Path) -> dict[str, Any]:

@@ -753,27 +753,27 @@ def tohoku_variants(cfg: Mapping) -> dict[str, tuple[str, dict]]:
     (``tohoku``, ``variants``, ``nu``): ``default`` is the section itself, each variant the section with its
     overrides merged in. Every merged section is checked against the schema first (an unknown or invalid key
     names ``okada.slip.sensitivity.variants.<name>.overrides``)."""
-    from sciml.config import merge, validate
+    from sciml.config import tohoku_variant
 
     base = {k: v for k, v in cfg["tohoku"].items() if k != "nu"}
     out = {"default": ("okada.slip.tohoku as configured", {**base, "nu": cfg["nu"]})}
     for name, v in cfg["variants"].items():
-        where = f"config okada.slip.sensitivity.variants.{name}"
         if name in out:
-            raise bad_value(where, "name", name, "reserved for okada.slip.tohoku itself; choose another name")
-        sec = merge(base, v["overrides"])
-        validate({"slip": {"tohoku": sec}}, "okada", where=f"{where}.overrides")
-        out[name] = (str(v["description"]), {**sec, "nu": cfg["nu"]})
+            raise bad_value(f"config okada.slip.sensitivity.variants.{name}", "name", name,
+                            "reserved for okada.slip.tohoku itself; choose another name")
+        out[name] = (str(v["description"]), {**tohoku_variant(base, name, v["overrides"]), "nu": cfg["nu"]})
     return out
 
 
-def slip_sensitivity_dataset(gps: xr.Dataset, mesh, cfg: Mapping) -> xr.Dataset:
+def slip_sensitivity_dataset(gps: xr.Dataset, mesh, cfg: Mapping,
+                             variants: Mapping[str, tuple[str, dict]] | None = None) -> xr.Dataset:
     """The Tohoku MAP inversion (positivity, C_p, ABIC weight; no posterior draws) of every variant of
     :func:`tohoku_variants`: peak slip and its place, Mw, ABIC and its weight, fit. ``delta_abic`` is against
     ``default`` and only where the variant has the same data (same sites); ABIC values of different C_p are
     empirical-Bayes comparisons (C_p is evaluated at each model's own MAP), indicative rather than strict
-    evidence ratios. ``cfg``: ``tohoku`` (okada.slip.tohoku), ``variants`` (okada.slip.sensitivity), ``nu``."""
-    variants = tohoku_variants(cfg)  # all checked before any work
+    evidence ratios. ``cfg``: ``tohoku`` (okada.slip.tohoku), ``variants`` (okada.slip.sensitivity), ``nu``;
+    ``variants``: :func:`tohoku_variants` of ``cfg`` when the caller has it already."""
+    variants = tohoku_variants(cfg) if variants is None else variants  # all checked before any work
     rows = {}
     for name, (_, sec) in variants.items():
         data = _tohoku_data(gps, sec)
@@ -896,10 +896,14 @@ def slip(cfg, inputs, *, seed, device, checkpoints):
     return Outputs(nc=slip_synthetic_dataset(cfg, seed=seed))
 
 
+_TOHOKU_INPUTS = {
+    "gps": "file: GEONET coseismic offsets, Ozawa et al. (2011) Table S1 (okada.slip.tohoku.gps)",
+    "mesh_nodes": "file: plate-interface mesh nodes, index lon lat z (okada.slip.tohoku.mesh.nodes)",
+    "mesh_faces": "file: plate-interface mesh triangles, index n1 n2 n3 (okada.slip.tohoku.mesh.faces)"}
+
+
 @step("okada.slip_tohoku", section=_with_nu("okada.slip.tohoku"),
-      inputs={"gps": "file: GEONET coseismic offsets, Ozawa et al. (2011) Table S1 (okada.slip.tohoku.gps)",
-              "mesh_nodes": "file: plate-interface mesh nodes, index lon lat z (okada.slip.tohoku.mesh.nodes)",
-              "mesh_faces": "file: plate-interface mesh triangles, index n1 n2 n3 (okada.slip.tohoku.mesh.faces)"},
+      inputs=_TOHOKU_INPUTS,
       outputs={"nc": "netcdf: Tohoku 2011 slip (MAP, weight-marginalised posterior), ABIC curves of slab and plane, "
                      "data fit, moment and Mw, whitened design for the resolution test"})
 def slip_tohoku(cfg, inputs, *, seed, device, checkpoints):
@@ -919,16 +923,14 @@ _sensitivity_section.__name__ = "okada.slip.tohoku + okada.slip.sensitivity + ok
 
 
 @step("okada.slip_sensitivity", section=_sensitivity_section,
-      inputs={"gps": "file: GEONET coseismic offsets, Ozawa et al. (2011) Table S1 (okada.slip.tohoku.gps)",
-              "mesh_nodes": "file: plate-interface mesh nodes, index lon lat z (okada.slip.tohoku.mesh.nodes)",
-              "mesh_faces": "file: plate-interface mesh triangles, index n1 n2 n3 (okada.slip.tohoku.mesh.faces)"},
+      inputs=_TOHOKU_INPUTS,
       outputs={"nc": "netcdf: per variant of the Tohoku model: MAP peak slip, place, Mw, ABIC and weight, fit"})
 def slip_sensitivity(cfg, inputs, *, seed, device, checkpoints):
     """Which modelling choice sets the Tohoku peak slip: the MAP inversion re-run per configured variant."""
     variants = tohoku_variants(cfg)  # config errors before reading any file
     log.info("sensitivity variants: %s", ", ".join(variants))
     mesh = read_trimesh(inputs["mesh_nodes"], inputs["mesh_faces"])
-    return Outputs(nc=slip_sensitivity_dataset(read_geonet_ozawa(inputs["gps"]), mesh, cfg))
+    return Outputs(nc=slip_sensitivity_dataset(read_geonet_ozawa(inputs["gps"]), mesh, cfg, variants))
 
 
 @step("okada.slip_resolution", section="okada.slip.resolution",
