@@ -25,7 +25,7 @@ def _small_config():
     d["steps"]["fno"] = 20
     config["operators"]["batch_size"] = 4
     w = config["operators"]["wave"]
-    w["generator"].update(n=16, dx=40.0, refine=1, t_snapshot=0.2, pml=10)
+    w["generator"].update(n=17, dx=40.0, refine=1, t_snapshot=0.2, pml=10)  # odd n: source on the centre line
     w.update(n_train=3, n_val=2, n_test=2)
     w["marmousi"]["windows"] = 2
     return config
@@ -89,9 +89,9 @@ def test_wave_data_step_and_data_slices(tmp_path):
     sl["marmousi"]["file"] = None  # the explicit no-file choice (the workflow sets it under synthetic_fallback)
     run_step("operators.wave_data", sl, seed=1, inputs={}, outputs=out)
     mar = read_dataset(out["marmousi"])
-    assert mar["pressure"].shape == (2, 16, 16) and mar.attrs["velocity_source"] == "synthetic layered model"
+    assert mar["pressure"].shape == (2, 17, 17) and mar.attrs["velocity_source"] == "synthetic layered model"
     train = read_dataset(out["train"])
-    assert train["velocity"].shape == train["direct_wave"].shape == (3, 16, 16) and train["family"].shape == (3,)
+    assert train["velocity"].shape == train["direct_wave"].shape == (3, 17, 17) and train["family"].shape == (3,)
 
     w = config["operators"]["wave"]  # both surrogates train and tabulate (a few steps of a tiny FNO)
     w["train"].update(adam_steps=6, val_every=3, log_every=3)
@@ -104,11 +104,31 @@ def test_wave_data_step_and_data_slices(tmp_path):
         ds = read_dataset(res["nc"])
         assert ds.attrs["inputs"] == ("velocity direct_wave" if model == "fno_ray" else "velocity")
         assert "metric_mean_rel_l2_marmousi" in ds and np.isfinite(ds["val_metric"].values).any()
+        assert ds.attrs["augment"] == w["augment"] == "flip_x"
         runs.append(res["nc"])
     figs = {k: str(tmp_path / f"w_{k}.{'nc' if k == 'nc' else 'png'}") for k in ("nc", "prediction", "size", "curves")}
     run_step("operators.wave_figures", {}, seed=1, inputs={"runs": runs, "test": out["test"],
                                                            "marmousi": out["marmousi"]}, outputs=figs)
     assert list(read_dataset(figs["nc"])["model"].values) == ["fno", "fno_ray"]
+
+
+def test_wave_mirror_augmentation_is_refused_for_a_source_off_the_centre_line(tmp_path):
+    """augment flip_x on data whose source is off the grid's centre line (even n, refine 1) stops the training
+    step before any training, naming the data file, its attribute and the config key; no output is written."""
+    config = _small_config()
+    w = config["operators"]["wave"]
+    w["generator"]["n"] = 16  # source node 8 of 0..15: off the centre line
+    w["marmousi"]["file"] = None
+    out = {k: str(tmp_path / f"{k}.nc") for k in ("train", "val", "test", "marmousi")}
+    run_step("operators.wave_data", get_step("operators.wave_data").slice(config), seed=1, inputs={}, outputs=out)
+    res = {"nc": str(tmp_path / "fno.nc"), "pt": str(tmp_path / "fno.pt")}
+    cfg = get_step("operators.wave_train").slice(config, {"model": "fno", "n": "3"})
+    with pytest.raises(InputError, match=r"train\.nc \(attribute gen_source_x\).*operators\.wave\.augment.*centre line"):
+        run_step("operators.wave_train", cfg, seed=1, inputs=out, outputs=res)
+    assert not any((tmp_path / f).exists() for f in ("fno.nc", "fno.pt"))
+    run_step("operators.wave_train", {**cfg, "augment": "none", "train": {**cfg["train"], "adam_steps": 2}},
+             seed=1, inputs=out, outputs=res)
+    assert read_dataset(res["nc"]).attrs["augment"] == "none"
 
 
 def test_training_slices_need_their_wildcards_and_pick_the_model():

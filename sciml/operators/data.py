@@ -135,6 +135,15 @@ def _source_index(c: Mapping[str, Any], nf: int) -> tuple[int, int]:
     return int(round(c["source_z"] * (nf - 1))), int(round(c["source_x"] * (nf - 1)))
 
 
+def source_on_centre_line(cfg: Mapping[str, Any]) -> bool:
+    """Whether the source node lies on the vertical centre line of the simulation grid (``source_x`` at its
+    middle node): then the mirror x -> -x maps every (velocity, snapshot, direct wave) triple of the stored grid
+    onto another one (the grid, the sponge and the stencil are symmetric), the exact symmetry behind the
+    ``flip_x`` augmentation of the wave surrogate."""
+    nf = (int(cfg["n"]) - 1) * int(cfg["refine"]) + 1
+    return 2 * _source_index(cfg, nf)[1] == nf - 1
+
+
 def simulate_snapshots(velocity_fine: np.ndarray, cfg: Mapping[str, Any]) -> np.ndarray:
     """Pressure snapshot at ``t_snapshot`` for velocity models on the simulation grid ``(B, nf, nf)``,
     subsampled to the stored grid ``(B, n, n)``. Each model gets its own time step (Courant number ``cfl``

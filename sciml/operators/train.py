@@ -47,9 +47,10 @@ class NormalizedOperator(nn.Module):
     """``u = net((a - a_mean) / a_std) * u_std + u_mean`` for inputs ``(B, C, H, W)`` (one mean and standard
     deviation per channel) and outputs ``(B, 1, H, W)``.
 
-    ``symmetrize = True`` (set by training with ``augment="d4"``): in evaluation mode the output is the average
-    over the eight symmetries ``g`` of the square of ``g^-1 op(g a)`` (group averaging, :func:`d4_average`), an
-    exactly rotation/reflection-equivariant operator; training-mode calls (the loss) are not averaged."""
+    ``symmetry`` (set by training with an ``augment`` group, :data:`SYMMETRY_ORDER`; default ``"none"``): in
+    evaluation mode the output is the average over the group's elements ``g`` of ``g^-1 op(g a)`` (group
+    averaging, :func:`group_average`), an exactly equivariant operator (``d4``: rotations and reflections of the
+    square; ``flip_x``: the mirror x -> -x); training-mode calls (the loss) are not averaged."""
 
     def __init__(self, net: nn.Module, a_mean: float | Sequence[float], a_std: float | Sequence[float],
                  u_mean: float, u_std: float):
@@ -61,7 +62,7 @@ class NormalizedOperator(nn.Module):
         self.register_buffer("a_std", torch.tensor(np.where(a_std > 0, a_std, 1.0), dtype=net.dtype).reshape(1, -1, 1, 1))
         for name, val in (("u_mean", u_mean), ("u_std", u_std)):
             self.register_buffer(name, torch.tensor(float(val), dtype=net.dtype))
-        self.symmetrize = False
+        self.symmetry = "none"
 
     @property
     def in_channels(self) -> int:
@@ -71,8 +72,8 @@ class NormalizedOperator(nn.Module):
         return self.net((a - self.a_mean) / self.a_std) * self.u_std + self.u_mean
 
     def forward(self, a: torch.Tensor) -> torch.Tensor:
-        if self.symmetrize and not self.training:
-            return d4_average(self._forward, a)
+        if self.symmetry != "none" and not self.training:
+            return group_average(self._forward, a, self.symmetry)
         return self._forward(a)
 
 
@@ -88,13 +89,30 @@ def d4_invert(y: torch.Tensor, k: int) -> torch.Tensor:
     return torch.rot90(y.transpose(-2, -1) if k >= 4 else y, -(k % 4), dims=(-2, -1))
 
 
-def d4_average(fn: Callable[[torch.Tensor], torch.Tensor], a: torch.Tensor) -> torch.Tensor:
-    """``mean_g g^-1 fn(g a)`` over the eight symmetries ``g`` of the square (fields ``(B, C, H, W)``, H = W;
-    :func:`d4_apply`)."""
+SYMMETRY_ORDER = {"d4": 8, "flip_x": 2}  # symmetry group -> its number of elements
+
+
+def group_apply(x: torch.Tensor, group: str, k: int) -> torch.Tensor:
+    """Element ``k`` of ``group`` on the last two axes ``(..., H, W)`` of ``x``: ``d4`` (:func:`d4_apply`,
+    square grids) or ``flip_x`` (``k = 1``: the mirror of the last axis, x -> -x; ``k = 0``: the identity)."""
+    if group == "d4":
+        return d4_apply(x, k)
+    if group == "flip_x":
+        return x.flip(-1) if k else x
+    raise bad_value("operators config", "augment", group, f"expected one of {sorted(SYMMETRY_ORDER)}")
+
+
+def group_invert(y: torch.Tensor, group: str, k: int) -> torch.Tensor:
+    """The inverse of :func:`group_apply` with the same ``group`` and ``k``."""
+    return d4_invert(y, k) if group == "d4" else group_apply(y, group, k)  # flip_x: an involution
+
+
+def group_average(fn: Callable[[torch.Tensor], torch.Tensor], a: torch.Tensor, group: str) -> torch.Tensor:
+    """``mean_g g^-1 fn(g a)`` over the elements ``g`` of ``group`` (fields ``(B, C, H, W)``)."""
     out = 0
-    for k in range(8):
-        out = out + d4_invert(fn(d4_apply(a, k)), k)
-    return out / 8
+    for k in range(SYMMETRY_ORDER[group]):
+        out = out + group_invert(fn(group_apply(a, group, k)), group, k)
+    return out / SYMMETRY_ORDER[group]
 
 
 def _channels(a: np.ndarray) -> np.ndarray:
@@ -148,19 +166,19 @@ def _batch(step: int, n: int, batch_size: int, seed: int) -> torch.Tensor:
     return perm[k * batch_size:(k + 1) * batch_size]
 
 
-AUGMENTATIONS = ("none", "d4")
+AUGMENTATIONS = ("none", *SYMMETRY_ORDER)
 
 
-def d4_transform(x: torch.Tensor, k: torch.Tensor) -> torch.Tensor:
-    """Each field ``x[i]`` (``(N, C, H, W)``, square grid) under element ``k[i]`` in 0..7 of the symmetry group of
-    the square (:func:`d4_apply`)."""
-    return torch.stack([d4_apply(xi, ki) for xi, ki in zip(x, k.tolist())])
+def group_transform(x: torch.Tensor, group: str, k: torch.Tensor) -> torch.Tensor:
+    """Each field ``x[i]`` (``(N, C, H, W)``) under element ``k[i]`` of ``group`` (:func:`group_apply`)."""
+    return torch.stack([group_apply(xi, group, ki) for xi, ki in zip(x, k.tolist())])
 
 
-def _d4_draw(step: int, count: int, seed: int, stream: int) -> torch.Tensor:
-    """Group elements of the ``count`` samples of mini-batch ``step`` (deterministic in seed and step)."""
+def _group_draw(step: int, count: int, seed: int, stream: int, order: int) -> torch.Tensor:
+    """Group elements (of ``order``) of the ``count`` samples of mini-batch ``step`` (deterministic in seed and
+    step)."""
     gen = torch.Generator().manual_seed((int(seed) * 1_000_003 + int(step)) * 4 + stream)
-    return torch.randint(0, 8, (count,), generator=gen)
+    return torch.randint(0, order, (count,), generator=gen)
 
 
 def train_operator(model: NormalizedOperator, a: torch.Tensor, u: torch.Tensor, config: TrainConfig, *,
@@ -173,10 +191,11 @@ def train_operator(model: NormalizedOperator, a: torch.Tensor, u: torch.Tensor, 
     "norm": "h-1" | "l2"}`` adds the ``pde`` term (Darcy residual, ``a`` = log-permeability) on the labelled and
     ``a_unlabeled`` inputs; its weight is ``config.weights["pde"]``. ``validate(model) -> float``: the
     validation error, every ``config.val_every`` steps; ``checkpoint``: the trainer's resumable state.
-    ``augment``: ``d4`` maps each mini-batch sample (input and output together) by a random symmetry of the
-    square (:func:`d4_transform`): exact data augmentation for problems invariant under rotations and
-    reflections of the domain (Darcy on the unit square with a constant source and zero boundary values);
-    ``none``: off."""
+    ``augment``: a symmetry group (:data:`SYMMETRY_ORDER`) whose random element maps each mini-batch sample
+    (input and output together, :func:`group_transform`): exact data augmentation for problems invariant under
+    it (``d4``: rotations and reflections of the square, e.g. Darcy on the unit square with a constant source
+    and zero boundary values; ``flip_x``: the mirror x -> -x, e.g. a wavefield from a source on the grid's
+    vertical centre line); the caller checks that the problem has the symmetry. ``none``: off."""
     if a.ndim != 4 or u.ndim != 4 or a.shape[0] != u.shape[0] or a.shape[2:] != u.shape[2:] or u.shape[1] != 1:
         raise InputError(f"train_operator: a {tuple(a.shape)} and u {tuple(u.shape)}: expected (N, C, H, W) and "
                          "(N, 1, H, W) on the same grid")
@@ -192,13 +211,14 @@ def train_operator(model: NormalizedOperator, a: torch.Tensor, u: torch.Tensor, 
     def loss_fn(net: nn.Module, step: int) -> dict[str, torch.Tensor]:
         idx = _batch(step, n, batch_size, seed).to(a.device)
         a_b, u_b = a[idx], u[idx]
-        if augment == "d4":
-            g = _d4_draw(step, len(idx), seed, 0)
-            a_b, u_b = d4_transform(a_b, g), d4_transform(u_b, g)
+        if augment != "none":
+            g = _group_draw(step, len(idx), seed, 0, SYMMETRY_ORDER[augment])
+            a_b, u_b = group_transform(a_b, augment, g), group_transform(u_b, augment, g)
         terms = {"data": relative_l2(net(a_b), u_b)}
         if physics is not None:
             jdx = _batch(step, a_pde.shape[0], batch_size, seed + 1).to(a.device)
-            a_p = a_pde[jdx] if augment == "none" else d4_transform(a_pde[jdx], _d4_draw(step, len(jdx), seed, 1))
+            a_p = a_pde[jdx] if augment == "none" else group_transform(
+                a_pde[jdx], augment, _group_draw(step, len(jdx), seed, 1, SYMMETRY_ORDER[augment]))
             terms["pde"] = darcy_residual_loss(a_p, net(a_p), float(physics["source"]), norm=physics["norm"])
         return terms
 
@@ -260,7 +280,7 @@ def fit_and_evaluate(model: NormalizedOperator, problem: str, train: xr.Dataset,
 
     ``inputs``: input variables (channels; default the problem's one, :data:`FIELD_VARS`); ``val``: validation
     set for the learning curve and the choice of the kept weights (see the module docstring); ``checkpoint``:
-    file of the resumable training state; ``augment``: :func:`train_operator`'s (``d4`` also makes every
+    file of the resumable training state; ``augment``: :func:`train_operator`'s (a group also makes every
     evaluation, validation included, the group average of :class:`NormalizedOperator`). Output variables per
     test set ``name`` (suffix ``_name`` except for ``test``): ``prediction`` ``(sample, *grid)``, ``rel_l2`` ``(sample)`` and the metrics ``metric_mean_rel_l2``
     and ``metric_inference_time``; plus ``metric_train_rel_l2``, ``metric_val_rel_l2`` (with ``val``),
@@ -273,7 +293,7 @@ def fit_and_evaluate(model: NormalizedOperator, problem: str, train: xr.Dataset,
     a_tr = as_fields(stack_inputs(train, names, n_train), dtype, device)
     u_tr = as_fields(train[u_name].values[:n_train], dtype, device)
     a_un = None if unlabeled is None else as_fields(stack_inputs(unlabeled, names[:1]), dtype, device)
-    model.symmetrize = augment == "d4"  # the prediction of a d4-trained model: its group average
+    model.symmetry = augment  # the prediction of a model trained under a group: its group average
     cfg = TrainConfig.from_dict(dict(train_cfg), source="operators config (train)")
     validate = None
     if val is not None:

@@ -30,7 +30,7 @@ import xarray as xr
 from sciml.errors import InputError, bad_value
 from sciml.io.netcdf import add_metrics, read_dataset
 from sciml.operators.data import darcy_inputs, load_neuralop_darcy, make_darcy_dataset, make_marmousi_dataset, \
-    make_wave_dataset
+    make_wave_dataset, source_on_centre_line
 from sciml.operators.train import FIELD_VARS, NormalizedOperator, fit_and_evaluate, make_operator, stack_inputs
 from sciml.operators.velocity import FAMILIES
 from sciml.studies.registry import Outputs, Weights, step
@@ -230,7 +230,7 @@ def _wave_train_cfg(config, wildcards):
     if model not in WAVE_MODELS:
         raise bad_value("step operators.wave_train", "wildcard model", model, f"expected one of {list(WAVE_MODELS)}")
     return {**_common(config), "model": model, "n_train": _size(wildcards, "operators.wave_train"),
-            "fno": w["fno"], "train": w["train"]}
+            "fno": w["fno"], "train": w["train"], "augment": w["augment"]}
 
 
 def _no_config(config, wildcards):
@@ -363,6 +363,13 @@ def wave_train(cfg, inputs, *, seed, device, checkpoints):
     kind, n = cfg["model"], int(cfg["n_train"])
     names = WAVE_MODELS[kind]
     sets = {k: read_dataset(inputs[k], required=["pressure", *names]) for k in ("train", "val", "test", "marmousi")}
+    if cfg["augment"] == "flip_x":  # exact only for a source on the grid's centre line: checked before training
+        for k, d in sets.items():
+            gen = {f: d.attrs.get(f"gen_{f}") for f in ("n", "refine", "source_z", "source_x")}
+            if None in gen.values() or not source_on_centre_line(gen):
+                raise bad_value(f"{inputs[k]} (attribute gen_source_x)", "config operators.wave.augment", "flip_x",
+                                f"the mirror x -> -x is a symmetry only for a source on the grid's centre line; "
+                                f"this set has {gen}: set augment: none")
     ds, model = run_model(cfg, "wave", "fno", n, sets["train"], {"test": sets["test"], "marmousi": sets["marmousi"]},
                           seed=seed, device=device, val=sets["val"], inputs=names, logger=log,
                           checkpoints=checkpoints)
