@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from matplotlib.ticker import FormatStrFormatter, LogLocator
 import xarray as xr
 
 from sciml.plots import colorbar, new_figure, sequential_cmap, signed_cmap
@@ -73,6 +74,8 @@ def error_vs_size_figure(curves: Mapping[str, tuple[Sequence[float], Sequence[fl
     sizes = sorted({int(v) for n, _ in curves.values() for v in n})
     ax.set_xticks(sizes, [str(v) for v in sizes])
     ax.minorticks_off()
+    ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))  # labelled within less than a decade
+    ax.yaxis.set_major_formatter(FormatStrFormatter("%g"))
     ax.set_xlabel("training samples (count)")
     ax.set_ylabel("mean test relative L2 error (1)")
     ax.set_title(title)
