@@ -140,7 +140,7 @@ def source_on_centre_line(cfg: Mapping[str, Any]) -> bool:
     middle node): then the mirror x -> -x maps every (velocity, snapshot, direct wave) triple of the stored grid
     onto another one (the grid, the sponge and the stencil are symmetric), the exact symmetry behind the
     ``flip_x`` augmentation of the wave surrogate."""
-    nf = (int(cfg["n"]) - 1) * int(cfg["refine"]) + 1
+    nf = wave_grid(cfg)[1].size
     return 2 * _source_index(cfg, nf)[1] == nf - 1
 
 

@@ -365,7 +365,7 @@ def wave_train(cfg, inputs, *, seed, device, checkpoints):
     sets = {k: read_dataset(inputs[k], required=["pressure", *names]) for k in ("train", "val", "test", "marmousi")}
     if cfg["augment"] == "flip_x":  # exact only for a source on the grid's centre line: checked before training
         for k, d in sets.items():
-            gen = {f: d.attrs.get(f"gen_{f}") for f in ("n", "refine", "source_z", "source_x")}
+            gen = {f: d.attrs.get(f"gen_{f}") for f in ("n", "dx", "refine", "source_z", "source_x")}
             if None in gen.values() or not source_on_centre_line(gen):
                 raise bad_value(f"{inputs[k]} (attribute gen_source_x)", "config operators.wave.augment", "flip_x",
                                 f"the mirror x -> -x is a symmetry only for a source on the grid's centre line; "
