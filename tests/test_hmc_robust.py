@@ -113,21 +113,14 @@ def test_initial_points_are_checked():
         hmc(logp, torch.zeros(3, dtype=F64), n_warmup=40, n_draws=20)
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "issue 14 robustness: fails on the 2026-12-03 machine with the same code and seed that passed CI on "
-    "2026-12-02 (commit e3beb10 rerun here fails too): step 0.41, R-hat 1.0525 > 1.05, ESS_min 75 < 100; "
-    "machine-dependent rounding in the adaptation, not yet fixed; goal kept"))
-def test_parkfield_posterior_with_metric_adaptation():
+@pytest.fixture(scope="module")
+def parkfield():
     """The 2004 Parkfield posterior (Houlie et al. 2014 offsets, the okada.invert_parkfield setup, uniform prior on
-    its LM bounds) with adapt_metric=True after a normal warm-up: the earlier adaptation collapsed here (step
-    size 0.0017, R-hat 24, ESS 2 in our rerun). Now the step size stays O(1) in whitened units, R-hat < 1.05,
-    ESS > 100 of 4 x 250 draws, and the well-determined strike, dip and rake (not skewed by the length trade-off,
-    unlike slip) agree with the Laplace means
-    within 0.3 sd (reference: the exact-Hessian Laplace approximation at the LM optimum)."""
+    its LM bounds): (problem, names, lower, upper, LM result, exact-Hessian Laplace approximation at the optimum)."""
     from sciml.config import defaults
     from sciml.okada.data import read_parkfield_fault, read_parkfield_gps
     from sciml.okada.fault import RECT_PARAMS
-    from sciml.okada.inversion import FaultProblem, laplace, levenberg_marquardt, reduced_chi2_scale, sample_hmc
+    from sciml.okada.inversion import FaultProblem, laplace, levenberg_marquardt, reduced_chi2_scale
     from sciml.studies import get_step
     from sciml.studies.okada import parkfield_observations
 
@@ -145,14 +138,67 @@ def test_parkfield_posterior_with_metric_adaptation():
     hi = torch.tensor([inv["bounds"].get(k, (-math.inf, math.inf))[1] for k in names], dtype=F64)
     lm = levenberg_marquardt(problem, torch.tensor([ref[k] for k in names], dtype=F64), lower=lo, upper=hi)
     lap = laplace(problem, lm.theta, noise_scale=reduced_chi2_scale(problem, lm.theta))
+    return problem, names, lo, hi, lm, lap
+
+
+# Well determined by the 14 sites (off the ridge of test_parkfield_posterior_has_a_ridge_to_the_length_bound).
+PARKFIELD_WELL_DETERMINED = ("strike", "dip", "rake")
+
+
+def test_parkfield_posterior_with_metric_adaptation(parkfield):
+    """adapt_metric=True after a normal warm-up on the Parkfield posterior, where the earlier adaptation collapsed
+    (step size 0.0017, R-hat 24, ESS 2 in our rerun). Now the step size stays O(1) in whitened units, at most 5
+    divergences after warm-up, and the well-determined strike, dip and rake have R-hat < 1.05, ESS > 100 of 4 x 250
+    draws and means within 0.3 sd of the Laplace means (reference: the exact-Hessian Laplace approximation at the
+    LM optimum).
+
+    East, north and length are not asserted: they lie on a ridge that reaches the prior's length bound (next test),
+    holding a few per cent of the posterior mass in a flat tail. Whether one of 4 chains enters it within 450
+    iterations depends on the seed and on the machine's rounding: measured on 2026-12-03, seeds 0-3 give ESS_min
+    75 / 269 / 352 / 550 and R-hat_max 1.052 / 1.008 / 1.003 / 1.004 (a 16-chain seed-1 run: one chain at 57 km,
+    R-hat 1.20), i.e. R-hat flags the tail when a chain finds it, while strike, dip and rake keep ESS >= 354 and
+    R-hat <= 1.007 in all of them (3.5x the ESS bound at the worst seed)."""
+    from sciml.inference.diagnostics import ess, split_rhat
+    from sciml.okada.inversion import sample_hmc
+
+    problem, names, lo, hi, _, lap = parkfield
     res = sample_hmc(problem, lap, chains=4, warmup=200, draws=250, leapfrog=6, adapt_metric=True,
                      bounds=(lo, hi), generator=torch.Generator().manual_seed(0))
-    s = summary(res.draws)
-    assert res.step_size > 0.1 and s["rhat_max"] < 1.05 and s["ess_min"] > 100, (res.step_size, s)
-    assert res.divergences <= 5
+    assert res.step_size > 0.1 and res.divergences <= 5, (res.step_size, res.divergences)
+    idx = [names.index(k) for k in PARKFIELD_WELL_DETERMINED]
+    e, r = ess(res.draws[..., idx]), split_rhat(res.draws[..., idx])
+    assert np.all(r < 1.05) and np.all(e > 100), dict(zip(PARKFIELD_WELL_DETERMINED, zip(e, r)))
     flat = res.draws.reshape(-1, len(names))
-    for k in ("strike", "dip", "rake"):
-        i = names.index(k)
+    for k, i in zip(PARKFIELD_WELL_DETERMINED, idx):
         assert abs(flat[:, i].mean() - float(lap.mean[i])) < 0.3 * float(lap.std[i]), k
     m = sampler_metrics(res, seconds=1.0)
     assert {"hmc_rhat_max", "hmc_ess_min", "hmc_divergences", "hmc_ess_per_s"} <= set(m)
+
+
+def test_parkfield_posterior_has_a_ridge_to_the_length_bound(parkfield):
+    """Why the east/north/length diagnostics of the previous test are seed-dependent: along the fault's length, with
+    its NW end held where the data put it (the centre moved SE along strike by half the extension; the SE end is
+    what the 14 sites leave free) and the other free
+    parameters re-optimised (projected LM), the profile log posterior falls by less than 10 from the optimum (21 km)
+    out to the 100 km bound (measured: -5.4 at 40 km, -7.4 at 57 km, -9.0 at 99 km), while a 99 km fault
+    would be 620 log units down if the Laplace approximation (sd 2.2 km) held. Reference: the Laplace approximation's
+    own prediction of that drop."""
+    from sciml.okada.inversion import _log_prob_scaled, levenberg_marquardt
+
+    problem, names, lo, hi, lm, lap = parkfield
+    i, k = names.index("length"), names.index("strike")
+    best = float(_log_prob_scaled(problem, lm.theta[None], lap.noise_scale)[0])
+    length = 99000.0
+    drops = []
+    for sign in (1.0, -1.0):  # keep either end fixed; the better one is the profile
+        t = lm.theta.clone()
+        shift = sign * (length - float(t[i])) / 2
+        t[0] += shift * math.sin(math.radians(float(t[k])))
+        t[1] += shift * math.cos(math.radians(float(t[k])))
+        t[i] = length
+        lo2, hi2 = lo.clone(), hi.clone()
+        lo2[i], hi2[i] = length - 1e-3, length + 1e-3
+        fit = levenberg_marquardt(problem, t, lower=lo2, upper=hi2)
+        drops.append(best - float(_log_prob_scaled(problem, fit.theta[None], lap.noise_scale)[0]))
+    gaussian_drop = 0.5 * ((length - float(lm.theta[i])) / float(lap.std[i])) ** 2
+    assert min(drops) < 10.0 < gaussian_drop / 5, (drops, gaussian_drop)
