@@ -31,7 +31,14 @@ def all_steps() -> list[Step]:
 
 
 def get_step(name: str) -> Step:
-    """The step registered as ``name``; :class:`InputError` with close matches if unknown."""
+    """The step registered as ``name``; :class:`InputError` with close matches if unknown. A step named
+    ``<module>.<step>`` is looked up in ``sciml.studies.<module>`` alone first (a rule process then imports only its
+    own study: ~1 s less start-up), every module otherwise."""
+    module = name.split(".", 1)[0]
+    if module in STUDY_MODULES:
+        importlib.import_module(f"sciml.studies.{module}")
+        if name in REGISTRY:
+            return REGISTRY[name]
     steps = load_all()
     if name not in steps:
         import difflib
