@@ -42,6 +42,22 @@ def test_warmup_schedule_is_stans():
     assert warmup_schedule(99) == (99, [])  # too short for a metric: step size only
 
 
+def test_short_warmup_warns_that_the_final_step_size_window_is_short(caplog):
+    """A warm-up of 100 leaves 10 iterations of step-size adaptation after the metric window (Stan: 50): the
+    sampler says so; 150 (Stan's 50-iteration terminal buffer) does not warn."""
+    def logp(q):
+        return -0.5 * (q ** 2).sum(1)
+
+    init = torch.zeros(2, 2, dtype=F64)
+    with caplog.at_level("WARNING", logger="sciml.inference.hmc"):
+        hmc(logp, init, n_warmup=100, n_draws=4, n_leapfrog=2, generator=torch.Generator().manual_seed(0))
+    assert "leaves 10 iterations for the final step size" in caplog.text
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="sciml.inference.hmc"):
+        hmc(logp, init, n_warmup=150, n_draws=4, n_leapfrog=2, generator=torch.Generator().manual_seed(0))
+    assert "final step size" not in caplog.text
+
+
 @pytest.mark.parametrize("case,metric,decades", [("diag", "diag", 8), ("diag", "dense", 8), ("correlated", "dense", 6)])
 def test_adaptation_recovers_badly_scaled_gaussians(case, metric, decades):
     """Standard deviations over 8 decades (1e-4 .. 1e4; 6 decades with strong correlations), chains started at
